@@ -90,5 +90,5 @@ class Figure(pa.DataFrameModel):
         return df["share"].isna() | df["share_of"].notna()
 
     class Config:
-        strict = "filter"
+        strict = False
         coerce = True

@@ -1,0 +1,48 @@
+"""The project's own transcription format: one curated CSV per publication.
+
+Columns (header exactly): publication_id, area_as_published, area_code, metric, variant,
+qualifier, value, value_low, value_high, share, share_of, countries_count, reference_date,
+page, quote, document_url, is_secondary, flag, note.
+
+`area_code` is empty for countries (the pipeline maps the published name to ISO3) and a
+region code from `flows/reference/regions.csv` for regional figures and totals. A
+transcription is its own source of truth: mirror and live mode read the same file.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from flows.extractors.common import number, read_csv_cells
+
+COLUMNS = ["publication_id", "area_as_published", "area_code", "metric", "variant", "qualifier",
+           "value", "value_low", "value_high", "share", "share_of", "countries_count",
+           "reference_date", "page", "quote", "document_url", "is_secondary", "flag", "note"]
+
+
+def extract(raw: bytes, source) -> pd.DataFrame:
+    return read_csv_cells(raw, source.id, required=COLUMNS)
+
+
+def normalise(frame: pd.DataFrame, source) -> pd.DataFrame:
+    return pd.DataFrame({
+        "source_row": frame["source_row"],
+        "publication_id": frame["publication_id"].fillna(source.publication_id),
+        "document_url": frame["document_url"],
+        "is_secondary": frame["is_secondary"].map(lambda v: str(v).lower() in ("true", "1")),
+        "country_as_published": frame["area_as_published"],
+        "area_code": frame["area_code"],
+        "metric": frame["metric"],
+        "variant": frame["variant"].fillna(""),
+        "qualifier": frame["qualifier"].fillna("exact"),
+        "value": frame["value"].map(number),
+        "value_low": frame["value_low"].map(number),
+        "value_high": frame["value_high"].map(number),
+        "share": frame["share"].map(number),
+        "share_of": frame["share_of"],
+        "countries_count": frame["countries_count"].map(number),
+        "reference_date": frame["reference_date"],
+        "page": frame["page"],
+        "quote": frame["quote"],
+        "flag": frame["flag"],
+        "note": frame["note"],
+    }, index=frame.index)
