@@ -6,7 +6,7 @@ import importlib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from flows.config import SOURCES_DIR
 
@@ -51,14 +51,14 @@ class Source:
             return str(self.mirror_path)
         return self.data_url
 
-    def extractor(self) -> Callable[..., Any]:
-        """`extract(raw: bytes, source) -> DataFrame` from the source's own extract.py, or the
-        shared extractor for its format (a pure transcription needs no Python)."""
+    def extractor_module(self) -> Any:
+        """The module with `extract(raw: bytes, source) -> DataFrame` (the document in the
+        source's own shape) and `normalise(frame, source) -> DataFrame` (canonical columns):
+        the source's own extract.py, or the shared extractor for its format (a pure
+        transcription needs no Python)."""
         if (self.folder / "extract.py").exists():
-            module = importlib.import_module(f"flows.sources.{self.id}.extract")
-        else:
-            module = importlib.import_module(f"flows.extractors.{self.format}")
-        return module.extract
+            return importlib.import_module(f"flows.sources.{self.id}.extract")
+        return importlib.import_module(f"flows.extractors.{self.format}")
 
 
 def _as_date(value: Any, key: str, source_id: str) -> dt.date:

@@ -529,7 +529,10 @@ def _get_once(
                         **meta,
                     )
                 chunks.append(chunk)
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+        except requests.exceptions.ContentDecodingError as exc:
+            encoding = response.headers.get("Content-Encoding")
+            return _Attempt(reason=f"body could not be decoded (Content-Encoding: {encoding}): {exc}", **meta)
+        except requests.exceptions.ChunkedEncodingError as exc:
             if declared is not None:
                 reason = f"truncated: got {received()} of {declared} bytes"
             else:

@@ -31,7 +31,7 @@ class WorldBankPopulationRaw(pa.DataFrameModel):
     country_name: Series[str] = pa.Field(alias="Country Name", nullable=True)
     country_code: Series[str] = pa.Field(alias="Country Code", str_matches=r"^[A-Z0-9]{3}$")
     year: Series[str] = pa.Field(alias="Year", str_matches=r"^\d{4}$")
-    value: Series[str] = pa.Field(alias="Value", str_matches=r"^\d+(\.0+)?$")
+    value: Series[str] = pa.Field(alias="Value", str_matches=r"^\d+(\.\d+)?([eE]\+?\d+)?$")
 
     class Config:
         strict = False

@@ -37,7 +37,7 @@ def row_json(row: pd.Series) -> str:
     return json.dumps({k: clean(v) for k, v in row.items()}, ensure_ascii=False, default=str)
 
 
-def quarantine_frame(rows: list[dict]) -> pd.DataFrame:
+def quarantine_frame(rows: list[dict] | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=QUARANTINE_COLUMNS).astype(
         {"source_row": "Int64"}) if rows else pd.DataFrame(columns=QUARANTINE_COLUMNS)
 
@@ -72,9 +72,12 @@ def validate(df: pd.DataFrame, model: type[pa.DataFrameModel], *, source_id: str
             raise SourceError(source_id, f"{stage}: {where}{reason}") from None
         bad_index = {}
         for _, case in cases.iterrows():
-            col = case["column"] if isinstance(case["column"], str) else None
-            bad_index.setdefault(int(case["index"]), []).append(
-                (col, str(case["check"]), _describe(str(case["check"]), case["failure_case"], col)))
+            frame_level = case["schema_context"] == "DataFrameSchema"
+            col = None if frame_level or not isinstance(case["column"], str) else case["column"]
+            problem = (col, str(case["check"]), _describe(str(case["check"]), case["failure_case"], col))
+            problems = bad_index.setdefault(int(case["index"]), [])
+            if problem not in problems:  # a frame-level check reports once per column
+                problems.append(problem)
         good = df.drop(index=list(bad_index))
         valid = model.validate(good, lazy=False) if not good.empty else good
     except SchemaError as exc:  # non-lazy errors raised by model-level problems

@@ -52,10 +52,14 @@ def extract(raw: bytes, source) -> pd.DataFrame:
     return out
 
 
+def _code(column: pd.Series) -> pd.Series:
+    """Numeric codes as zero-padded text ('4' -> '004'); missing stays missing."""
+    return column.map(lambda v: None if v is None or pd.isna(v) else str(int(float(v))).zfill(3))
+
+
 def normalise(frame: pd.DataFrame, source) -> pd.DataFrame:
     name = frame["official_name_en"].where(frame["official_name_en"].notna(), frame["cldr_name"])
-    numeric = frame["iso_numeric"].map(lambda v: None if v is None else str(int(v)).zfill(3))
-    pad = lambda s: s.map(lambda v: None if v is None else str(int(float(v))).zfill(3))  # noqa: E731
+    numeric, pad = _code(frame["iso_numeric"]), _code
     return pd.DataFrame({
         "source_row": frame["source_row"],
         "country_iso3": frame["iso3"],

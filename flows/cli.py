@@ -1,0 +1,211 @@
+"""`ftf`: the command line of ftf-warehouse (typer + rich)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from flows.config import paths as data_paths  # noqa: E402
+
+app = typer.Typer(help="ftf-warehouse: published figures on foreign terrorist fighters and returnees.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+console = Console()
+err = Console(stderr=True)
+
+EXAMPLE_QUERY = ("select country_iso3, publication_id, metric, value, value_low, value_high, qualifier "
+                 "from core.figures where country_iso3 = 'TUN' order by reference_date")
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _table(title: str | None, columns: list[str], rows: list, *, max_width: int | None = 60) -> Table:
+    table = Table(title=title, show_lines=False)
+    for c in columns:
+        table.add_column(str(c), overflow="fold", max_width=max_width)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    return table
+
+
+def _parse_overrides(values: list[str]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        if "=" not in item:
+            fail(f"--url expects ID=URL, got {item!r}")
+        key, url = item.split("=", 1)
+        out[key.strip()] = url.strip()
+    return out
+
+
+@app.command()
+def run(
+    mode: str = typer.Option("mirror", help="mirror (embedded copies, offline) or live (publishers' URLs)"),
+    source: list[str] = typer.Option([], "--source", "-s", help="Only this source id (repeatable)"),
+    url: list[str] = typer.Option([], "--url", help="Override a source's URL or path: ID=URL (repeatable)"),
+    force: bool = typer.Option(False, help="Re-extract and reload even unchanged documents"),
+    publish: bool = typer.Option(True, "--publish/--no-publish", help="Export the marts to data/published/"),
+    wait: float = typer.Option(0.0, help="Seconds to wait if another run is writing the warehouse"),
+) -> None:
+    """Fetch, validate and load the sources, rebuild the marts and publish the bundle."""
+    if mode not in ("mirror", "live"):
+        fail(f"--mode must be mirror or live, not {mode!r}")
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from flows import pipeline
+    from flows.catalog import CatalogError
+    from flows.refresh import refresh
+    from warehouse.db import WarehouseBusy
+
+    overrides = _parse_overrides(url)
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.fields[source]:<28}"), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        tasks: dict[str, int] = {}
+
+        def show(source_id: str, stage: str, detail: str) -> None:
+            if source_id not in tasks:
+                tasks[source_id] = progress.add_task("", source=source_id, total=None)
+            progress.update(tasks[source_id], description=f"{stage}: {detail}"[:90])
+
+        pipeline.PROGRESS = show
+        try:
+            result = refresh(sources=source or None, mode=mode, url_overrides=overrides, force=force,
+                             publish=publish, trigger="cli", wait_for_writer_seconds=wait)
+        except (CatalogError, WarehouseBusy, ValueError) as exc:
+            progress.stop()
+            fail(str(exc), 2)
+        finally:
+            pipeline.PROGRESS = pipeline._no_progress
+    rows = result["sources"]
+    columns = ["source", "fetch", "result", "rows loaded", "rows quarantined", "versions opened", "versions closed", "error"]
+    console.print(_table(f"Run {result['run_id']}: {result['status']}", columns,
+                         [[r[c] for c in columns] for r in rows], max_width=70))
+    if result["replayed"]:
+        console.print(f"Replayed {len(result['replayed'])} embedded vintages first (fresh warehouse): "
+                      + ", ".join(f"{r['source']} {r['valid_from']}" for r in result["replayed"]))
+    console.print(f"Marts: " + ", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()))
+    console.print(f"Warehouse: [bold]{result['warehouse']}[/]")
+    if result["published"]:
+        console.print(f"Published bundle: [bold]{result['published']}[/]")
+    console.print(f"Try: ftf sql \"{EXAMPLE_QUERY}\"")
+    if result["status"] == "failed":
+        raise typer.Exit(1)
+
+
+def _published_connection(folder: Path):
+    import duckdb
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    for parquet in sorted(folder.glob("*.parquet")):
+        con.execute(f"CREATE VIEW marts.{parquet.stem} AS SELECT * FROM read_parquet('{parquet}')")
+    return con
+
+
+@app.command()
+def sql(
+    query: str = typer.Argument(..., help="One SQL query (read-only)"),
+    format: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
+    published: bool = typer.Option(False, help="Query the published Parquet bundle (marts.*) instead of the warehouse"),
+) -> None:
+    """Run one read-only query on the warehouse (or on the published bundle)."""
+    import duckdb
+
+    from warehouse.db import WarehouseBusy, connect
+
+    where = data_paths()
+    try:
+        con = _published_connection(where.published) if published else connect(where.db, read_only=True)
+    except WarehouseBusy:
+        fail(f"a run is writing the warehouse right now ({where.db}); try again in a moment, or query the last "
+             f"published bundle: ftf sql --published \"select * from marts.fighters_per_million limit 5\" "
+             f"(files in {where.published})", 3)
+    except FileNotFoundError as exc:
+        fail(str(exc), 2)
+    try:
+        cursor = con.execute(query)
+        columns = [d[0] for d in cursor.description] if cursor.description else []
+        rows = cursor.fetchall() if columns else []
+    except duckdb.Error as exc:
+        fail(f"query failed: {str(exc).splitlines()[0]}", 2)
+    finally:
+        con.close()
+    if format == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        sys.stdout.write(buf.getvalue())
+    elif format == "json":
+        sys.stdout.write(json.dumps([dict(zip(columns, r)) for r in rows], default=str, ensure_ascii=False, indent=1) + "\n")
+    elif format == "table":
+        console.print(_table(None, columns, rows))
+        console.print(f"{len(rows)} row(s)")
+    else:
+        fail(f"--format must be table, csv or json, not {format!r}")
+
+
+@app.command()
+def sources() -> None:
+    """List the catalog with each source's last fetch."""
+    from flows.catalog import load_catalog
+    from warehouse.db import WarehouseBusy, connect
+
+    catalog = load_catalog()
+    last: dict[str, tuple] = {}
+    where = data_paths()
+    if where.db.exists():
+        try:
+            con = connect(where.db, read_only=True)
+            last = {r[0]: r[1:] for r in con.execute("""
+                select source_id, fetched_at, status, outcome, bytes, left(sha256, 12), error from (
+                  select *, row_number() over (partition by source_id order by fetched_at desc) n from meta.fetches)
+                where n = 1""").fetchall()}
+            con.close()
+        except WarehouseBusy:
+            err.print("[yellow]a run is writing the warehouse: last fetches not shown[/]")
+    rows = []
+    for s in catalog.values():
+        f = last.get(s.id)
+        rows.append([s.id, s.kind, s.format, s.published_on,
+                     f"{f[0]:%Y-%m-%d %H:%M}" if f else "never", f"{f[1]}/{f[2]}" if f else "",
+                     f"{f[3]:,}" if f and f[3] else "", (f[5] or "") if f else ""])
+    console.print(_table("Sources (last fetch: status/outcome)", ["id", "kind", "format", "published", "last fetch",
+                                                                 "result", "bytes", "error"], rows))
+
+
+@app.command()
+def backfill(
+    source_id: str = typer.Argument(..., help="A source with [[vintages]] in its source.toml"),
+    rebuild: bool = typer.Option(False, help="Drop this source's history first and replay it from scratch"),
+) -> None:
+    """Replay a source's embedded vintages in order, valid from each vintage's publication date."""
+    from flows import pipeline
+    from flows.catalog import CatalogError, load_catalog, select
+    from warehouse.db import WarehouseBusy, writer_lock
+
+    where = data_paths()
+    try:
+        (source,) = select(load_catalog(), [source_id])
+        with writer_lock(where.lock):
+            results = pipeline.backfill(source, where, rebuild=rebuild)
+    except (CatalogError, WarehouseBusy, pipeline.BackfillError) as exc:
+        fail(str(exc), 2)
+    cols = ["vintage", "valid_from", "status", "opened", "closed", "error"]
+    console.print(_table(f"Backfill {source_id}", cols, [[r[c] for c in cols] for r in results]))
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,248 @@
+"""The main job as plain functions: fetch → extract → validate → load → marts → publish.
+
+`flows/refresh.py` wires these into a Prefect flow; tests call them directly.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from flows.catalog import Source
+from flows.config import Paths
+from flows.fetch import FetchResult, PreviousFetch, fetch_source
+from flows.harmonise import resolve_areas, with_catalog_defaults
+from schemas.figure import FIGURE_COLUMNS, FIGURE_KEY, Figure
+from schemas.raw import RAW_MODELS
+from schemas.reference import COUNTRY_COLUMNS, POPULATION_COLUMNS, Country, Population
+from schemas.validate import SourceError, quarantine_frame, reject_rows, validate
+
+CANONICAL = {
+    "figures": (Figure, FIGURE_COLUMNS, FIGURE_KEY),
+    "population": (Population, POPULATION_COLUMNS, ["country_iso3", "year"]),
+    "countries": (Country, COUNTRY_COLUMNS, ["country_iso3"]),
+}
+REVIEW_STATUS_BY_FORMAT = {"claims": "pending"}
+
+# A callback the CLI sets to show progress: progress(source_id, stage, detail).
+Progress = Callable[[str, str, str], None]
+
+
+def _no_progress(source_id: str, stage: str, detail: str) -> None:
+    pass
+
+
+PROGRESS: Progress = _no_progress
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+@dataclass
+class SourceOutcome:
+    source_id: str
+    kind: str
+    status: str                                 # loaded | unchanged | failed
+    fetch: dict | None = None                   # meta.fetches record
+    error: str | None = None
+    rows_extracted: int = 0
+    frame: pd.DataFrame | None = field(default=None, repr=False)   # validated canonical rows
+    quarantine: pd.DataFrame = field(default_factory=quarantine_frame, repr=False)
+    validation: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    opened: int = 0
+    closed: int = 0
+
+    @property
+    def rows_loaded(self) -> int:
+        return 0 if self.frame is None else len(self.frame)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return len(self.quarantine)
+
+    def summary(self) -> dict:
+        return {"status": self.status, "fetch": (self.fetch or {}).get("status"),
+                "rows_extracted": self.rows_extracted, "rows_loaded": self.rows_loaded,
+                "rows_quarantined": self.rows_quarantined, "versions_opened": self.opened,
+                "versions_closed": self.closed, "error": self.error, "notes": self.notes}
+
+
+# --------------------------------------------------------------------------- fetch
+def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch | None,
+          override: str | None = None, force: bool = False) -> FetchResult:
+    url = source.url_for(mode, override)
+    PROGRESS(source.id, "fetch", url)
+    result = fetch_source(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force)
+    PROGRESS(source.id, "fetched", result.status)
+    return result
+
+
+# --------------------------------------------------------------------------- extract + validate
+def process(source: Source, fetched: FetchResult, *, force: bool = False) -> SourceOutcome:
+    """Extract and validate one fetched document. Never raises for a bad document: the
+    outcome is 'failed' with a message naming the source, row or column, and reason."""
+    record = fetched.as_record()
+    if fetched.status == "failed":
+        return SourceOutcome(source.id, source.kind, "failed", record, error=fetched.error)
+    if fetched.status == "unchanged" and not force:
+        return SourceOutcome(source.id, source.kind, "unchanged", record)
+    PROGRESS(source.id, "extract", f"{fetched.bytes:,} bytes")
+    try:
+        outcome = extract_and_validate(source, fetched.body or b"")
+    except SourceError as exc:
+        return SourceOutcome(source.id, source.kind, "failed", record, error=str(exc))
+    except Exception as exc:  # an extractor bug must not stop the other sources
+        return SourceOutcome(source.id, source.kind, "failed", record,
+                             error=f"{source.id}: extractor error: {type(exc).__name__}: {exc}")
+    outcome.fetch = record
+    PROGRESS(source.id, "validated", f"{outcome.rows_loaded} rows, {outcome.rows_quarantined} quarantined")
+    return outcome
+
+
+def extract_and_validate(source: Source, body: bytes) -> SourceOutcome:
+    extractor = source.extractor_module()
+    raw_frame = extractor.extract(body, source)
+    notes = list(raw_frame.attrs.get("notes", []))
+    quarantined = []
+    ledger = []
+    raw_model = RAW_MODELS.get(source.format)
+    if raw_model is not None:
+        raw_valid, q = validate(raw_frame, raw_model, source_id=source.id, stage="raw")
+        ledger.append(_ledger(source.id, raw_model, len(raw_frame), q))
+        quarantined.append(q)
+    else:
+        raw_valid = raw_frame
+    frame = extractor.normalise(raw_valid, source) if len(raw_valid) else raw_valid
+    model, columns, key = CANONICAL[source.kind]
+    if source.kind == "figures" and len(frame):
+        frame = with_catalog_defaults(frame, source,
+                                      review_status=REVIEW_STATUS_BY_FORMAT.get(source.format, "accepted"))
+        frame, q = resolve_areas(frame, source.id)
+        quarantined.append(q)
+    elif source.kind == "population" and len(frame):
+        frame = frame.assign(source_id=source.id)
+    elif source.kind == "countries" and len(frame):
+        frame = frame.assign(source_id=source.id)
+    if len(frame):
+        checked = len(frame)
+        frame, q = validate(frame, model, source_id=source.id, stage="canonical")
+        ledger.append(_ledger(source.id, model, checked, q))
+        quarantined.append(q)
+        dupes = frame.duplicated(subset=key, keep=False)
+        frame, q = reject_rows(frame, dupes, source_id=source.id, stage="key", column=None,
+                               check="unique_key", reasons=f"duplicate key ({', '.join(key)}): "
+                               "the same figure appears twice; neither is loaded until the source says which")
+        quarantined.append(q)
+    keep = ["source_id", *columns] if source.kind != "figures" else columns
+    frame = frame[[c for c in dict.fromkeys(keep) if c in frame.columns]].reset_index(drop=True)
+    q_all = pd.concat([q for q in quarantined if len(q)], ignore_index=True) if any(len(q) for q in quarantined) \
+        else quarantine_frame([])
+    if frame.empty:
+        raise SourceError(source.id, f"no valid rows: all {len(raw_frame)} rows were quarantined "
+                                     f"(first reason: {q_all['reason'].iloc[0] if len(q_all) else 'none'})")
+    return SourceOutcome(source.id, source.kind, "loaded", rows_extracted=len(raw_frame), frame=frame,
+                         quarantine=q_all, validation=ledger, notes=notes)
+
+
+def _ledger(source_id: str, model, checked: int, q: pd.DataFrame) -> dict:
+    failed = int(q["source_row"].nunique()) if len(q) and q["source_row"].notna().any() else len(q)
+    return {"source_id": source_id, "model": model.__name__, "rows_checked": checked, "rows_failed": failed}
+
+
+# --------------------------------------------------------------------------- run record
+@dataclass
+class RunInfo:
+    run_id: str
+    mode: str
+    started_at: dt.datetime
+    parameters: dict
+    trigger: str = "cli"
+    flow_run_id: str | None = None
+    deployment: str | None = None
+    valid_from: dt.datetime | None = None     # transaction time of new versions (default: started_at)
+
+    @property
+    def version_time(self) -> dt.datetime:
+        return self.valid_from or self.started_at
+
+
+def run_status(outcomes: list[SourceOutcome]) -> str:
+    failed = sum(o.status == "failed" for o in outcomes)
+    if not failed:
+        return "completed"
+    return "failed" if failed == len(outcomes) else "partial"
+
+
+def summary_rows(outcomes: list[SourceOutcome]) -> list[dict]:
+    return [{"source": o.source_id, "kind": o.kind, "fetch": (o.fetch or {}).get("status", "-"),
+             "result": o.status, "rows loaded": o.rows_loaded, "rows quarantined": o.rows_quarantined,
+             "versions opened": o.opened, "versions closed": o.closed,
+             "error": o.error or ("; ".join(o.notes) if o.notes else "")} for o in outcomes]
+
+
+def parameters_json(parameters: dict) -> str:
+    return json.dumps(parameters, default=str, sort_keys=True)
+
+
+# --------------------------------------------------------------------------- vintages
+class BackfillError(RuntimeError):
+    pass
+
+
+def backfill(source: Source, where: Paths, *, rebuild: bool = False) -> list[dict]:
+    """Load a source's embedded vintages in order, each as its own run whose versions are
+    valid from the vintage's publication date (when the world knew the numbers)."""
+    from warehouse.load import load_run, open_writer, previous_fetches
+    from warehouse.snapshots import TABLES
+
+    if not source.vintages:
+        raise BackfillError(f"{source.id}: source.toml lists no [[vintages]] to replay")
+    table = TABLES[source.kind].name
+    con = open_writer(where.db)
+    try:
+        existing = con.execute(f"select count(*) from {table} where source_id = ?", [source.id]).fetchone()[0]
+        if existing and not rebuild:
+            raise BackfillError(f"{source.id}: {table} already holds {existing} versions from this source; "
+                                "replaying older vintages would rewrite history (use --rebuild to start its history over)")
+        if existing:
+            con.execute(f"delete from {table} where source_id = ?", [source.id])
+    finally:
+        con.close()
+    results = []
+    for vintage in sorted(source.vintages, key=lambda v: str(v["published_on"])):
+        published = vintage["published_on"]
+        valid_from = dt.datetime(published.year, published.month, published.day, tzinfo=dt.timezone.utc)
+        started = dt.datetime.now(dt.timezone.utc)
+        run = RunInfo(run_id=new_run_id(started), mode="mirror", started_at=started, trigger="backfill",
+                      parameters={"backfill": source.id, "vintage": vintage["file"]}, valid_from=valid_from)
+        path = source.folder / "mirror" / vintage["file"]
+        fetched = fetch(source, mode="mirror", raw_store=where.raw,
+                        previous=previous_fetches(where.db).get(source.id), override=str(path), force=bool(rebuild))
+        outcome = process(source, fetched, force=True)
+        load_run(where.db, run, [outcome], finished=True)
+        results.append({"source": source.id, "vintage": vintage["file"], "valid_from": valid_from.date().isoformat(),
+                        "status": outcome.status, "opened": outcome.opened, "closed": outcome.closed,
+                        "error": outcome.error, "notes": outcome.notes, "run_id": run.run_id})
+    return results
+
+
+def replay_vintages_if_new(where: Paths, sources: list[Source], mode: str) -> list[dict]:
+    """On a fresh warehouse, replay each source's embedded vintages first so history starts
+    with real revisions instead of the day this machine first ran."""
+    from warehouse.load import previous_fetches
+
+    known = previous_fetches(where.db) if where.db.exists() else {}
+    replayed = []
+    for source in sources:
+        if source.vintages and source.id not in known:
+            PROGRESS(source.id, "backfill", f"{len(source.vintages)} vintages")
+            replayed.extend(backfill(source, where))
+    return replayed

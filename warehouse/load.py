@@ -1,0 +1,121 @@
+"""The one writer: load every validated frame of a run into DuckDB in ONE transaction.
+
+Frames go in through DataFrame registration and set-based SQL (warehouse/snapshots.py),
+never row-by-row inserts. A source whose snapshot cannot be applied fails alone; anything
+unexpected rolls the whole run back, so the previous snapshot stays intact.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from flows.fetch import PreviousFetch
+from warehouse.db import WarehouseBusy, connect, migrate
+from warehouse.snapshots import TABLES, SnapshotError, apply_snapshot
+
+FETCH_COLUMNS = ["run_id", "source_id", "url", "mode", "status", "http_status", "bytes", "sha256", "etag",
+                 "last_modified", "changed", "fetched_at", "error", "attempts", "outcome"]
+
+
+def open_writer(db_path: Path, *, wait_seconds: float = 30.0) -> duckdb.DuckDBPyConnection:
+    """A read-write connection; waits briefly for short-lived readers (`ftf sql`) to let go."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = connect(db_path)
+            migrate(con)
+            return con
+        except WarehouseBusy:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)
+
+
+def previous_fetches(db_path: Path) -> dict[str, PreviousFetch]:
+    """The last fetch of each source whose document was loaded (or found unchanged)."""
+    if not Path(db_path).exists():
+        return {}
+    con = open_writer(db_path)
+    try:
+        rows = con.execute("""
+            select source_id, sha256, etag, last_modified from (
+                select *, row_number() over (partition by source_id order by fetched_at desc) as n
+                from meta.fetches where outcome in ('loaded', 'unchanged') and sha256 is not null)
+            where n = 1""").fetchall()
+    finally:
+        con.close()
+    return {r[0]: PreviousFetch(sha256=r[1], etag=r[2], last_modified=r[3]) for r in rows}
+
+
+def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    if frame is None or frame.empty:
+        return
+    con.register("insert_frame", frame)
+    try:
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM insert_frame")
+    finally:
+        con.unregister("insert_frame")
+
+
+def _outcome_label(o) -> str:
+    if o.status == "failed":
+        return "failed_fetch" if (o.fetch or {}).get("status") == "failed" or o.fetch is None else "failed_extract"
+    return o.status
+
+
+def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False) -> list:
+    """Apply every loaded outcome's snapshot, record quarantine, validation, fetches and the run.
+    Returns the outcomes with versions opened/closed filled in."""
+    con = open_writer(db_path)
+    now = dt.datetime.now(dt.timezone.utc)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        for o in outcomes:
+            if o.status != "loaded":
+                continue
+            try:
+                result = apply_snapshot(con, TABLES[o.kind], o.frame, run_id=run.run_id, valid_from=run.version_time)
+            except SnapshotError as exc:
+                o.status, o.error = "failed", f"{o.source_id}: {exc}"
+                continue
+            o.opened, o.closed = result.opened, result.closed
+            if len(o.quarantine):
+                _insert_frame(con, "meta.quarantine", o.quarantine.assign(run_id=run.run_id, quarantined_at=now))
+            if o.validation:
+                _insert_frame(con, "meta.validation",
+                              pd.DataFrame(o.validation).assign(run_id=run.run_id, checked_at=now))
+        fetches = [dict(o.fetch, run_id=run.run_id, outcome=_outcome_label(o)) for o in outcomes if o.fetch]
+        if fetches:
+            _insert_frame(con, "meta.fetches", pd.DataFrame(fetches)[FETCH_COLUMNS])
+        from flows.pipeline import parameters_json, run_status
+        status = run_status(outcomes)
+        changed = any(o.opened or o.closed for o in outcomes)
+        con.execute(
+            "INSERT INTO meta.runs (run_id, flow_run_id, deployment, trigger, parameters, mode, started_at, "
+            "finished_at, status, sources, changed, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run.run_id, run.flow_run_id, run.deployment, run.trigger, parameters_json(run.parameters), run.mode,
+             run.started_at, now if finished else None, status,
+             json.dumps({o.source_id: o.summary() for o in outcomes}, default=str), changed,
+             "; ".join(o.error for o in outcomes if o.error) or None])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+    return outcomes
+
+
+def finish_run(db_path: Path, run_id: str, *, status: str | None = None, message: str | None = None) -> None:
+    con = open_writer(db_path)
+    try:
+        con.execute("UPDATE meta.runs SET finished_at = now(), status = coalesce(?, status), "
+                    "message = coalesce(?, message) WHERE run_id = ?", [status, message, run_id])
+    finally:
+        con.close()

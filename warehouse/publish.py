@@ -1,0 +1,93 @@
+"""Publish the marts: Parquet + CSV per table and manifest.json, built in a temporary folder
+and swapped in atomically; the bundle it replaces is kept in published/previous/."""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+MANIFEST = "manifest.json"
+PREVIOUS = "previous"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE). False if unsupported."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    return renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0
+
+
+def export_tables(con: duckdb.DuckDBPyConnection, folder: Path) -> list[dict]:
+    tables = [r[0] for r in con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'marts' order by table_name").fetchall()]
+    entries = []
+    for name in tables:
+        parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
+        con.execute(f"COPY marts.{name} TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY marts.{name} TO '{csv}' (FORMAT csv, HEADER true)")
+        rows = con.execute(f"select count(*) from marts.{name}").fetchone()[0]
+        columns = [{"name": c, "type": t} for c, t in con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' and table_name = ? order by ordinal_position", [name]).fetchall()]
+        entries.append({"name": name, "rows": rows, "columns": columns,
+                        "files": {"parquet": parquet.name, "csv": csv.name},
+                        "sha256": {"parquet": _sha256(parquet), "csv": _sha256(csv)}})
+    return entries
+
+
+def publish(con: duckdb.DuckDBPyConnection, target: Path, *, run_id: str,
+            extra: list = ()) -> dict:
+    """Write the bundle for `run_id` to `target` (e.g. data/published). `extra` callables
+    (folder, manifest) -> None may add files (datapackage.json, report.html) before the swap."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".published-", dir=target.parent))
+    try:
+        manifest = {"run_id": run_id, "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                    "tables": export_tables(con, tmp)}
+        for add in extra:
+            add(tmp, manifest)
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        if target.exists():
+            previous = tmp / PREVIOUS
+            previous.mkdir()
+            for item in target.iterdir():
+                if item.name == PREVIOUS:
+                    continue
+                if item.is_dir():
+                    shutil.copytree(item, previous / item.name)
+                else:
+                    shutil.copy2(item, previous / item.name)
+            if not _exchange(tmp, target):
+                old = target.with_name(target.name + ".old")
+                shutil.rmtree(old, ignore_errors=True)
+                os.rename(target, old)
+                os.rename(tmp, target)
+                tmp = old
+        else:
+            os.rename(tmp, target)
+            tmp = None
+    finally:
+        if tmp is not None and Path(tmp).exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return manifest
