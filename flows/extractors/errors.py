@@ -19,8 +19,9 @@ __all__ = ["ExtractError"]
 class ExtractError(ValueError):
     """A document could not be turned into a table; see `.reason`, `.page`, `.row`, `.column`.
 
-    `row` and `page` are 1-based numbers as a person counts them in the document
-    (for tables: the data row, not counting the header).
+    `row` and `page` are 1-based numbers as a person finds them in the document: for a CSV
+    or spreadsheet the row number the file shows (header included), for an HTML/PDF table or
+    an API page the data row (header not counted).
     """
 
     def __init__(

@@ -1,0 +1,251 @@
+"""World Bank Indicators API v2 (JSON), every page of one request.
+
+    fetch_world_bank_indicator("https://api.worldbank.org/v2/country/all/indicator/SP.POP.TOTL")
+        -> DataFrame[country_name, country_code, year, value]
+    parse_world_bank_pages([body_page_1, body_page_2, ...])   # bodies already fetched
+
+A page body is ``[metadata, records]``::
+
+    [{"page": 1, "pages": 3, "per_page": "50", "total": 133, "lastupdated": "2026-..."},
+     [{"indicator": {"id": "SP.POP.TOTL", "value": "Population, total"},
+       "country": {"id": "SY", "value": "Syrian Arab Republic"}, "countryiso3code": "SYR",
+       "date": "2015", "value": 19424618, ...}, ...]]
+
+Columns: ``country_name`` (str), ``country_code`` (ISO3 str, None when the API gives "" —
+some aggregates), ``year`` (int64), ``value`` (float64, NaN when the API gives null). The
+frame's ``attrs`` hold ``indicator_id``, ``indicator_name``, ``lastupdated``, ``total``, ``pages``.
+
+Content problems raise `ExtractError` naming the page: an API error message
+(``[{"message": [{"id": "120", "key": "Invalid value", "value": "..."}]}]``), malformed JSON,
+a missing key, a page count / total / last-updated date that changes between pages (the
+indicator was revised during the fetch: fetch again), a wrong page number, or a record count
+that does not match ``total``. Transport problems (connection errors, timeouts, HTTP errors
+without an API message) are raised by `requests` unchanged, so the caller can retry them.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+import pandas as pd
+import requests
+
+from flows.extractors.errors import ExtractError
+
+__all__ = ["fetch_world_bank_indicator", "parse_world_bank_pages", "COLUMNS"]
+
+COLUMNS = ["country_name", "country_code", "year", "value"]
+_PAGING_PARAMS = {"format", "per_page", "page"}
+
+
+@dataclass(frozen=True)
+class _Page:
+    number: int
+    pages: int
+    total: int
+    lastupdated: str | None
+    rows: list[tuple[str, str | None, int, float | None]]
+    indicator: tuple[str | None, str | None]
+
+
+def _api_message(data: Any) -> str | None:
+    """The API's own error text, if `data` is an error message object."""
+    if isinstance(data, list) and data and isinstance(data[0], dict) and "message" in data[0]:
+        messages = data[0]["message"]
+        if not isinstance(messages, list):
+            messages = [messages]
+        parts = []
+        for m in messages:
+            if isinstance(m, dict):
+                parts.append(f"World Bank API error {m.get('id', '?')} ({m.get('key', 'no key')}): {m.get('value', '')}".strip())
+            else:
+                parts.append(f"World Bank API error: {m}")
+        return "; ".join(parts) or "World Bank API error (empty message)"
+    return None
+
+
+def _int(meta: dict, key: str, page: int) -> int:
+    if key not in meta:
+        raise ExtractError(f"the page metadata has no {key!r}", page=page)
+    value = meta[key]
+    try:
+        if isinstance(value, bool) or value is None:
+            raise ValueError
+        return int(value)
+    except (TypeError, ValueError):
+        raise ExtractError(f"the page metadata has {key}={value!r}, not an integer", page=page) from None
+
+
+def _field(record: dict, path: tuple[str, ...], page: int, row: int) -> Any:
+    value: Any = record
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            raise ExtractError(f"the record has no {'.'.join(path)!r}", page=page, row=row)
+        value = value[key]
+    return value
+
+
+def _parse_page(body: bytes, expected_page: int) -> _Page:
+    page = expected_page
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        start = bytes(body[:40])
+        raise ExtractError(f"malformed JSON ({exc}); the body starts with {start!r}", page=page) from None
+    message = _api_message(data)
+    if message:
+        raise ExtractError(message, page=page)
+    if not (isinstance(data, list) and len(data) == 2 and isinstance(data[0], dict)):
+        shape = type(data).__name__ + (f" of {len(data)} item(s)" if isinstance(data, list) else "")
+        raise ExtractError(f"unexpected response shape: expected [metadata, records], got a {shape}", page=page)
+    meta, records = data
+    number = _int(meta, "page", page)
+    if number != expected_page:
+        raise ExtractError(f"the API returned page {number} when page {expected_page} was asked for", page=page)
+    pages, total = _int(meta, "pages", page), _int(meta, "total", page)
+    if records is None:
+        if total:
+            raise ExtractError(f"no records although the metadata says total={total}", page=page)
+        records = []
+    if not isinstance(records, list):
+        raise ExtractError(f"the records are a {type(records).__name__}, not a list", page=page)
+
+    rows = []
+    indicator: tuple[str | None, str | None] = (None, None)
+    for i, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            raise ExtractError(f"the record is a {type(record).__name__}, not an object", page=page, row=i)
+        name = _field(record, ("country", "value"), page, i)
+        code = _field(record, ("countryiso3code",), page, i)
+        date = _field(record, ("date",), page, i)
+        value = _field(record, ("value",), page, i)
+        if not isinstance(name, str) or not name.strip():
+            raise ExtractError(f"country.value is {name!r}, not a name", page=page, row=i)
+        if code is not None and not isinstance(code, str):
+            raise ExtractError(f"countryiso3code is {code!r}, not a code", page=page, row=i)
+        if not re.fullmatch(r"\d{4}", str(date).strip()):
+            raise ExtractError(f"date {date!r} is not a year", page=page, row=i)
+        if value is not None:
+            try:
+                if isinstance(value, bool):
+                    raise ValueError
+                value = float(value)
+            except (TypeError, ValueError):
+                raise ExtractError(f"value {value!r} is not a number", page=page, row=i) from None
+        if indicator == (None, None) and isinstance(record.get("indicator"), dict):
+            indicator = (record["indicator"].get("id"), record["indicator"].get("value"))
+        rows.append((name.strip(), (code or "").strip() or None, int(str(date).strip()), value))
+    lastupdated = meta.get("lastupdated")
+    return _Page(expected_page, pages, total, None if lastupdated is None else str(lastupdated), rows, indicator)
+
+
+def _check_same_dataset(first: _Page, page: _Page) -> None:
+    for label, attr in (("page count", "pages"), ("total", "total"), ("last-updated date", "lastupdated")):
+        a, b = getattr(first, attr), getattr(page, attr)
+        if a != b:
+            raise ExtractError(
+                f"the {label} changed from {a!r} (page 1) to {b!r} during the fetch: "
+                "the indicator was revised meanwhile; fetch it again",
+                page=page.number,
+            )
+
+
+def _frame(pages: list[_Page]) -> pd.DataFrame:
+    first = pages[0]
+    rows = [r for p in pages for r in p.rows]
+    if len(rows) != first.total:
+        raise ExtractError(f"got {len(rows)} record(s) in {len(pages)} page(s) but the metadata says total={first.total}")
+    frame = pd.DataFrame(
+        {
+            "country_name": pd.Series([r[0] for r in rows], dtype=object),
+            "country_code": pd.Series([r[1] for r in rows], dtype=object),
+            "year": pd.Series([r[2] for r in rows], dtype="int64"),
+            "value": pd.Series([r[3] for r in rows], dtype="float64"),
+        }
+    )
+    indicator = next((p.indicator for p in pages if p.indicator != (None, None)), (None, None))
+    frame.attrs.update(
+        {
+            "indicator_id": indicator[0],
+            "indicator_name": indicator[1],
+            "lastupdated": first.lastupdated,
+            "total": first.total,
+            "pages": first.pages,
+        }
+    )
+    return frame
+
+
+def parse_world_bank_pages(pages: list[bytes]) -> pd.DataFrame:
+    """Parse already fetched page bodies (page 1 first) into one frame; all pages must be there."""
+    if not pages:
+        raise ExtractError("no pages to parse")
+    parsed: list[_Page] = []
+    for number, body in enumerate(pages, start=1):
+        page = _parse_page(body, number)
+        if parsed:
+            _check_same_dataset(parsed[0], page)
+        parsed.append(page)
+    expected = max(parsed[0].pages, 1)  # an empty result says pages=0 but is one body
+    if len(parsed) != expected:
+        raise ExtractError(f"got {len(parsed)} page body(ies) but the API reports {expected} page(s)")
+    return _frame(parsed)
+
+
+def _split_url(url: str) -> tuple[str, list[tuple[str, str]]]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ExtractError(f"not an http(s) URL: {url!r}")
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in _PAGING_PARAMS]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), query
+
+
+def fetch_world_bank_indicator(
+    url: str,
+    *,
+    session: requests.Session | None = None,
+    per_page: int = 20000,
+    timeout: float = 30,
+    max_pages: int = 1000,
+) -> pd.DataFrame:
+    """GET every page of `url` (``format=json&per_page=…&page=N``, any of these already in
+    `url` is replaced; other query parameters such as ``date=2010:2020`` are kept) and parse them.
+    """
+    if per_page < 1 or max_pages < 1:
+        raise ValueError("per_page and max_pages must be positive")
+    base, query = _split_url(url)
+    own_session = session is None
+    http = session or requests.Session()
+    parsed: list[_Page] = []
+    try:
+        number = 1
+        while True:
+            params = [*query, ("format", "json"), ("per_page", str(per_page)), ("page", str(number))]
+            response = http.get(base, params=params, timeout=timeout)
+            if not response.ok:
+                try:
+                    message = _api_message(json.loads(response.content))
+                except (ValueError, UnicodeDecodeError):
+                    message = None
+                if message:
+                    raise ExtractError(f"HTTP {response.status_code}: {message}", page=number)
+                response.raise_for_status()
+            page = _parse_page(response.content, number)
+            if parsed:
+                _check_same_dataset(parsed[0], page)
+            elif page.pages > max_pages:
+                raise ExtractError(
+                    f"the API reports {page.pages} pages, more than max_pages={max_pages}; raise per_page or max_pages",
+                    page=number,
+                )
+            parsed.append(page)
+            if number >= page.pages:
+                break
+            number += 1
+    finally:
+        if own_session:
+            http.close()
+    return _frame(parsed)
