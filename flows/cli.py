@@ -32,12 +32,32 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _cell(value) -> str:
+    """Human-readable cell: integral floats without '.0', timestamps to the minute, NaN empty."""
+    import datetime as dt
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.3f}".rstrip("0")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10000:
+        return f"{value:,}"
+    return str(value)
+
+
 def _table(title: str | None, columns: list[str], rows: list, *, max_width: int | None = 60) -> Table:
     table = Table(title=title, show_lines=False)
     for c in columns:
         table.add_column(str(c), overflow="fold", max_width=max_width)
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*[_cell(v) for v in row])
     return table
 
 
@@ -90,9 +110,13 @@ def run(
         finally:
             pipeline.PROGRESS = pipeline._no_progress
     rows = result["sources"]
-    columns = ["source", "fetch", "result", "rows loaded", "rows quarantined", "versions opened", "versions closed", "error"]
+    columns = ["source", "fetch", "result", "rows loaded", "rows quarantined", "versions opened", "versions closed"]
     console.print(_table(f"Run {result['run_id']}: {result['status']}", columns,
-                         [[r[c] for c in columns] for r in rows], max_width=70))
+                         [[r[c] for c in columns] for r in rows], max_width=32))
+    for r in rows:
+        if r["error"]:
+            (err if r["result"] == "failed" else console).print(
+                f"[{'red' if r['result'] == 'failed' else 'yellow'}]{r['source']}[/]: {r['error']}")
     if result["replayed"]:
         console.print(f"Replayed {len(result['replayed'])} embedded vintages first (fresh warehouse): "
                       + ", ".join(f"{r['source']} {r['valid_from']}" for r in result["replayed"]))
@@ -205,6 +229,81 @@ def backfill(
         fail(str(exc), 2)
     cols = ["vintage", "valid_from", "status", "opened", "closed", "error"]
     console.print(_table(f"Backfill {source_id}", cols, [[r[c] for c in cols] for r in results]))
+
+
+@app.command()
+def history(
+    area: str = typer.Argument(..., help="ISO3 code, region code (EU, WLD, ...) or a country name"),
+    metric: Optional[str] = typer.Option(None, "--metric", "-m", help="Only this metric (travelled, returned, ...)"),
+    format: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
+) -> None:
+    """Every version of every figure for a country or region, with publication and validity."""
+    from flows.countries import harmonise
+    from flows.harmonise import region_codes
+    from warehouse.changes import area_history
+
+    code = area if area in region_codes() else (harmonise(area).iso3 or area.upper())
+    frame = _read(lambda con: area_history(con, code, metric))
+    if frame.empty:
+        fail(f"no figures for {area!r} ({code}){' and metric ' + metric if metric else ''}", 2)
+    cols = ["metric", "publication_id", "reference_date", "qualifier", "value", "value_low", "value_high",
+            "review_status", "valid_from", "valid_to"]
+    _print_frame(frame, cols if format == "table" else list(frame.columns), format,
+                 title=f"{code}: {len(frame)} versions")
+
+
+@app.command()
+def diff(
+    run_a: str = typer.Argument(..., help="Earlier run id (see: ftf sql \"select run_id, trigger, status from meta.runs order by seq\")"),
+    run_b: str = typer.Argument(..., help="Later run id"),
+    format: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
+    limit: int = typer.Option(100, help="Rows shown in table format (csv/json give all)"),
+) -> None:
+    """What changed between two runs: added / revised / closed figures, population values and countries."""
+    from warehouse.changes import UnknownRun, diff_counts, diff_runs
+
+    try:
+        frame = _read(lambda con: diff_runs(con, run_a, run_b))
+    except UnknownRun as exc:
+        fail(str(exc), 2)
+    if format == "table":
+        counts = diff_counts(frame)
+        console.print(_table(f"Changes {run_a} → {run_b}", list(counts.columns), counts.values.tolist()))
+        shown = frame.head(limit)
+        _print_frame(shown, ["table", "change", "what", "old_value", "new_value"], format,
+                     title=f"Rows ({len(shown)} of {len(frame)}; --format csv for all)")
+        return
+    _print_frame(frame, list(frame.columns), format)
+
+
+def _read(fn):
+    """Run fn(con) on a read-only connection, with a clear message when a run holds the file."""
+    from warehouse.db import WarehouseBusy, connect
+
+    where = data_paths()
+    try:
+        con = connect(where.db, read_only=True)
+    except WarehouseBusy:
+        fail(f"a run is writing the warehouse right now ({where.db}); try again in a moment", 3)
+    except FileNotFoundError as exc:
+        fail(str(exc), 2)
+    try:
+        return fn(con)
+    finally:
+        con.close()
+
+
+def _print_frame(frame, columns: list[str], format: str, *, title: str | None = None) -> None:
+    frame = frame[columns]
+    if format == "csv":
+        sys.stdout.write(frame.to_csv(index=False))
+    elif format == "json":
+        sys.stdout.write(frame.to_json(orient="records", date_format="iso", force_ascii=False, indent=1) + "\n")
+    elif format == "table":
+        rows = frame.astype(object).where(frame.notna(), None).values.tolist()
+        console.print(_table(title, columns, rows))
+    else:
+        fail(f"--format must be table, csv or json, not {format!r}")
 
 
 def main() -> None:  # pragma: no cover

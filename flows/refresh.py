@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Literal
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import deployment as prefect_deployment
 from prefect.runtime import flow_run as prefect_flow_run
@@ -17,6 +17,7 @@ from flows import pipeline
 from flows.catalog import Source, load_catalog, select
 from flows.config import paths as data_paths
 from flows.fetch import FetchResult, PreviousFetch
+from warehouse.changes import changes_since_previous
 from warehouse.db import writer_lock
 from warehouse.load import finish_run, load_run, open_writer, previous_fetches
 from warehouse.marts import build_marts
@@ -37,6 +38,16 @@ def process_task(source: Source, fetched: FetchResult, force: bool) -> pipeline.
 @task(name="load", cache_policy=NO_CACHE)
 def load_task(db_path, run: pipeline.RunInfo, outcomes: list) -> list:
     return load_run(db_path, run, outcomes)
+
+
+@task(name="changes", cache_policy=NO_CACHE)
+def changes_task(db_path, run_id: str) -> str | None:
+    """Markdown diff between the previous run and this one (None when nothing changed)."""
+    con = open_writer(db_path)
+    try:
+        return changes_since_previous(con, run_id)
+    finally:
+        con.close()
 
 
 @task(name="marts", cache_policy=NO_CACHE)
@@ -107,10 +118,14 @@ def refresh(
             (logger.warning if o.status == "failed" else logger.info)(
                 "%s: %s (%s rows loaded, %s quarantined)%s", o.source_id, o.status, o.rows_loaded,
                 o.rows_quarantined, f" — {o.error}" if o.error else "")
+        diff = changes_task(where.db, run.run_id)
         counts = marts_task(where.db)
         manifest = publish_task(where.db, where.published, run.run_id) if publish else None
         finish_run(where.db, run.run_id)
     rows = pipeline.summary_rows(outcomes)
+    if diff:
+        create_markdown_artifact(key="refresh-changes", markdown=diff,
+                                 description=f"What run {run.run_id} changed in the warehouse")
     create_table_artifact(key="refresh-summary", table=rows,
                           description=f"ftf-warehouse run {run.run_id} ({mode}): {pipeline.run_status(outcomes)}")
     return {"run_id": run.run_id, "status": pipeline.run_status(outcomes), "sources": rows,

@@ -98,7 +98,8 @@ def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False) -> l
         changed = any(o.opened or o.closed for o in outcomes)
         con.execute(
             "INSERT INTO meta.runs (run_id, flow_run_id, deployment, trigger, parameters, mode, started_at, "
-            "finished_at, status, sources, changed, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "finished_at, status, sources, changed, message, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "(select coalesce(max(seq), 0) + 1 from meta.runs))",
             [run.run_id, run.flow_run_id, run.deployment, run.trigger, parameters_json(run.parameters), run.mode,
              run.started_at, now if finished else None, status,
              json.dumps({o.source_id: o.summary() for o in outcomes}, default=str), changed,
