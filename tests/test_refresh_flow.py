@@ -51,6 +51,10 @@ def test_time_travel_after_vintage_replay(first_run):
     assert query(home.db, "select value from core.population where country_iso3='SYR' and year=2015") == [(19424618.0,)]
     names = {r[0] for r in query(home.db, "select country_name from history.countries where country_iso3='SWZ'")}
     assert names == {"Swaziland", "Eswatini"}
+    # report figures are known from their publication date: as of 2016 the 2017 report did not exist yet
+    pubs_2016 = {r[0] for r in query(home.db, "select distinct publication_id from figures_as_of(TIMESTAMP '2016-01-01')")}
+    assert {"icsr_2013_12", "icsr_2015_01", "soufan_2015_12"} <= pubs_2016
+    assert "soufan_2017_10" not in pubs_2016
 
 
 def test_bundle_manifest_matches_parquet(first_run):

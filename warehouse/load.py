@@ -16,7 +16,7 @@ import pandas as pd
 
 from flows.fetch import PreviousFetch
 from warehouse.db import WarehouseBusy, connect, migrate
-from warehouse.snapshots import TABLES, SnapshotError, apply_snapshot
+from warehouse.snapshots import TABLES, SnapshotError, apply_figures, apply_snapshot
 
 FETCH_COLUMNS = ["run_id", "source_id", "url", "mode", "status", "http_status", "bytes", "sha256", "etag",
                  "last_modified", "changed", "fetched_at", "error", "attempts", "outcome"]
@@ -80,7 +80,10 @@ def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False) -> l
             if o.status != "loaded":
                 continue
             try:
-                result = apply_snapshot(con, TABLES[o.kind], o.frame, run_id=run.run_id, valid_from=run.version_time)
+                if o.kind == "figures":
+                    result = apply_figures(con, o.frame, run_id=run.run_id, valid_from=run.version_time)
+                else:
+                    result = apply_snapshot(con, TABLES[o.kind], o.frame, run_id=run.run_id, valid_from=run.version_time)
             except SnapshotError as exc:
                 o.status, o.error = "failed", f"{o.source_id}: {exc}"
                 continue

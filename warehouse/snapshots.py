@@ -106,3 +106,22 @@ def apply_snapshot(con: duckdb.DuckDBPyConnection, table: KeyedTable, frame: pd.
     con.execute("DROP TABLE snapshot_typed")
     del before_open
     return SnapshotResult(opened=int(opened), closed=int(closed), unchanged=int(incoming - opened))
+
+
+def apply_figures(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, run_id: str,
+                  valid_from: dt.datetime) -> SnapshotResult:
+    """Figures are snapshotted per (source, publication). The first versions of a publication
+    are valid from its publication date (when the world could know them, as with vintage
+    replay), so `figures_as_of(D)` answers "what had been published by D"; later corrections
+    are valid from the run that loaded them."""
+    opened = closed = unchanged = 0
+    for (source_id, publication_id), part in frame.groupby(["source_id", "publication_id"], sort=True):
+        known = con.execute("select count(*) from history.figures where source_id = ? and publication_id = ?",
+                            [source_id, publication_id]).fetchone()[0]
+        start = valid_from
+        if not known:
+            first = pd.Timestamp(pd.to_datetime(part["published_on"]).min()).to_pydatetime()
+            start = min(valid_from, dt.datetime(first.year, first.month, first.day, tzinfo=dt.timezone.utc))
+        result = apply_snapshot(con, FIGURES, part, run_id=run_id, valid_from=start)
+        opened, closed, unchanged = opened + result.opened, closed + result.closed, unchanged + result.unchanged
+    return SnapshotResult(opened, closed, unchanged)

@@ -72,7 +72,7 @@ CREATE TABLE history.countries (
 COMMENT ON TABLE history.figures IS 'Every version of every figure (SCD2). Key: source_id, publication_id, country_iso3, metric, reference_date, variant';
 COMMENT ON TABLE history.population IS 'Every version of every population value (SCD2). Key: country_iso3, year';
 COMMENT ON TABLE history.countries IS 'Every version of every country reference row (SCD2). Key: country_iso3';
-COMMENT ON COLUMN history.figures.valid_from IS 'Transaction time: when the warehouse learned this version (a vintage''s publication date when backfilled)';
+COMMENT ON COLUMN history.figures.valid_from IS 'Transaction time: when this version became known: the publication date for the first version of a publication''s figures, the loading run''s time for later corrections';
 COMMENT ON COLUMN history.figures.valid_to IS 'Transaction time: when this version was superseded; NULL = current';
 COMMENT ON COLUMN history.figures.reference_date IS 'Valid time: the date the figure describes';
 COMMENT ON COLUMN history.figures.opened_by_run IS 'meta.runs.run_id that opened this version';
