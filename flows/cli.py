@@ -79,6 +79,8 @@ def run(
     force: bool = typer.Option(False, help="Re-extract and reload even unchanged documents"),
     publish: bool = typer.Option(True, "--publish/--no-publish", help="Export the marts to data/published/"),
     wait: float = typer.Option(0.0, help="Seconds to wait if another run is writing the warehouse"),
+    publish_to: Optional[str] = typer.Option(None, "--publish-to", metavar="PATH_OR_URL",
+                                             help="Also deliver the bundle here: a path or fsspec URL (s3://, file://, ...)"),
 ) -> None:
     """Fetch, validate and load the sources, rebuild the marts and publish the bundle."""
     if mode not in ("mirror", "live"):
@@ -103,7 +105,7 @@ def run(
         pipeline.PROGRESS = show
         try:
             result = refresh(sources=source or None, mode=mode, url_overrides=overrides, force=force,
-                             publish=publish, trigger="cli", wait_for_writer_seconds=wait)
+                             publish=publish, trigger="cli", wait_for_writer_seconds=wait, publish_to=publish_to)
         except (CatalogError, WarehouseBusy, ValueError) as exc:
             progress.stop()
             fail(str(exc), 2)
@@ -121,6 +123,7 @@ def run(
         console.print(f"Replayed {len(result['replayed'])} embedded vintages first (fresh warehouse): "
                       + ", ".join(f"{r['source']} {r['valid_from']}" for r in result["replayed"]))
     console.print(f"Marts: " + ", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()))
+    console.print(f"Pipeline work inside the flow: {result['seconds']:.1f} s")
     console.print(f"Warehouse: [bold]{result['warehouse']}[/]")
     if result["published"]:
         console.print(f"Published bundle: [bold]{result['published']}[/]")
@@ -276,6 +279,44 @@ def diff(
     _print_frame(frame, list(frame.columns), format)
 
 
+@app.command()
+def claims(
+    location: str = typer.Argument(..., help="A text, HTML or PDF file, or an http(s) URL"),
+    format: str = typer.Option("table", "--format", "-f", help="jsonl or table"),
+    unresolved: bool = typer.Option(False, help="Also list figures that could not be tied to an area or metric"),
+) -> None:
+    """Read figures out of prose: one figure per line with area, metric, value/range/share, qualifier, quote, page."""
+    import tempfile
+
+    from flows.claims.extract import claims_to_jsonl, claims_to_table, extract_all_from_document
+    from flows.claims.read import ClaimsInputError
+    from flows.fetch import fetch_source
+
+    if format not in ("jsonl", "table"):
+        fail(f"--format must be jsonl or table, not {format!r}")
+    with tempfile.TemporaryDirectory() as tmp:
+        got = fetch_source("claims", location, mode="live", raw_store=Path(tmp))
+    if got.status == "failed":
+        fail(got.error or f"cannot read {location}", 2)
+    try:
+        result = extract_all_from_document(got.body or b"", name=location.rsplit("/", 1)[-1])
+    except ClaimsInputError as exc:
+        fail(f"{location}: {exc}", 2)
+    if format == "jsonl":
+        sys.stdout.write(claims_to_jsonl(result.claims))
+        if unresolved:
+            sys.stdout.write(claims_to_jsonl(result.unresolved))
+        return
+    console.print(claims_to_table(result.claims), markup=False, highlight=False, soft_wrap=True)
+    for claim in result.claims:
+        console.print(f"[dim]{claim.area} {claim.metric}:[/] {claim.quote}", highlight=False)
+    console.print(f"{len(result.claims)} figure(s); {len(result.unresolved)} unresolved"
+                  + ("" if unresolved or not result.unresolved else " (--unresolved to list them)"))
+    if unresolved:
+        for u in result.unresolved:
+            console.print(f"[yellow]unresolved[/] {u.figure!r} ({u.reason}): {u.quote}", highlight=False)
+
+
 def _read(fn):
     """Run fn(con) on a read-only connection, with a clear message when a run holds the file."""
     from warehouse.db import WarehouseBusy, connect
@@ -308,3 +349,22 @@ def _print_frame(frame, columns: list[str], format: str, *, title: str | None = 
 
 def main() -> None:  # pragma: no cover
     app()
+
+
+@app.command()
+def serve(
+    api_url: Optional[str] = typer.Option(None, "--api-url", help="Prefect API to register with (default: "
+                                          "$PREFECT_API_URL, else http://127.0.0.1:4200/api, i.e. `make server`)"),
+    limit: Optional[int] = typer.Option(None, help="Run at most this many flow runs at once"),
+) -> None:
+    """Serve the refresh-daily (06:00 UTC, live) and refresh-manual deployments from this one process.
+
+    The laptop alternative to `make deploy` + `make worker`: needs a running Prefect server
+    (`make server`); Ctrl-C stops serving and pauses the schedule."""
+    from flows.serve import ServeError
+    from flows.serve import serve as serve_deployments
+
+    try:
+        serve_deployments(api_url, limit=limit)
+    except ServeError as exc:
+        fail(str(exc), 2)

@@ -111,7 +111,8 @@ def extract_and_validate(source: Source, body: bytes) -> SourceOutcome:
     extractor = source.extractor_module()
     raw_frame = extractor.extract(body, source)
     notes = list(raw_frame.attrs.get("notes", []))
-    quarantined = []
+    quarantined = [quarantine_frame([dict(r, source_id=source.id, stage="extract")
+                                     for r in raw_frame.attrs.get("rejected", [])])]
     ledger = []
     raw_model = RAW_MODELS.get(source.format)
     if raw_model is not None:

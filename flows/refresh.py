@@ -4,24 +4,34 @@ Orchestration only: each task calls a plain function from flows.pipeline / wareh
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from typing import Literal
+import time
+from pathlib import Path
+from typing import Annotated, Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.runtime import deployment as prefect_deployment
 from prefect.runtime import flow_run as prefect_flow_run
+from prefect.states import Failed
+from pydantic import Field
 
 from flows import pipeline
 from flows.catalog import Source, load_catalog, select
 from flows.config import paths as data_paths
 from flows.fetch import FetchResult, PreviousFetch
 from warehouse.changes import changes_since_previous
-from warehouse.db import writer_lock
+from warehouse.db import WarehouseBusy, writer_lock
 from warehouse.load import finish_run, load_run, open_writer, previous_fetches
 from warehouse.marts import build_marts
+from warehouse.datapackage import datapackage_extra
 from warehouse.publish import publish as publish_bundle
+from warehouse.report import REPORT, report_extra, report_markdown
+
+Trigger = Literal["manual", "schedule", "cli", "test"]
 
 
 @task(name="fetch", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE, task_run_name="fetch {source.id}")
@@ -60,12 +70,51 @@ def marts_task(db_path) -> dict[str, int]:
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(db_path, target, run_id: str) -> dict:
+def publish_task(db_path, target, run_id: str, publish_to: str | None = None, sources: list | None = None) -> dict:
     con = open_writer(db_path)
     try:
-        return publish_bundle(con, target, run_id=run_id)
+        manifest = publish_bundle(con, target, run_id=run_id, publish_to=publish_to,
+                                  extra=[datapackage_extra(sources), report_extra(con, sources)])
+        if publish_to:
+            where = publish_to if "://" in publish_to else Path(publish_to).resolve().as_uri()
+            link = f"{where.rstrip('/')}/{REPORT}"
+        else:
+            link = (Path(target) / REPORT).resolve().as_uri()
+        create_markdown_artifact(key="refresh-report", markdown=report_markdown(con, link, manifest),
+                                 description=f"Run {run_id}: headline numbers and the link to report.html")
+        return manifest
     finally:
         con.close()
+
+
+def effective_trigger(requested: str) -> str:
+    """The trigger recorded in meta.runs. Outside a deployment it is the `trigger` parameter; in a
+    deployment run Prefect knows: 'schedule' if its scheduler created the run, otherwise 'manual'
+    (someone pressed Run, or `prefect deployment run`), whatever the deployment's default says."""
+    ctx = FlowRunContext.get()
+    flow_run = ctx.flow_run if ctx else None
+    if flow_run is None or flow_run.deployment_id is None:
+        return requested
+    if flow_run.auto_scheduled:
+        return "schedule"
+    return "manual" if requested in ("schedule", "cli") else requested
+
+
+def _hold_writer_lock(stack: contextlib.ExitStack, where, wait_seconds: float, logger) -> None:
+    """Take the one-writer lock; if a run holds it, say so in this run's log and wait up to
+    `wait_seconds` (then WarehouseBusy: "a run is already writing the warehouse (pid …); waited N s")."""
+    try:
+        stack.enter_context(writer_lock(where.lock))
+        return
+    except WarehouseBusy:
+        if wait_seconds <= 0:
+            raise
+    holder = where.lock.read_text(encoding="utf-8", errors="replace").strip() or "another process"
+    logger.warning("Another run is writing the warehouse (%s); waiting up to %.0f s for it to finish.",
+                   holder, wait_seconds)
+    waited = time.monotonic()
+    stack.enter_context(writer_lock(where.lock, wait_seconds=wait_seconds))
+    logger.info("Writer lock acquired after %.1f s.", time.monotonic() - waited)
 
 
 @flow(name="refresh", log_prints=True)
@@ -75,9 +124,10 @@ def refresh(
     url_overrides: dict[str, str] | None = None,
     force: bool = False,
     publish: bool = True,
-    trigger: str = "cli",
+    trigger: Trigger = "cli",
     home: str | None = None,
-    wait_for_writer_seconds: float = 0.0,
+    wait_for_writer_seconds: Annotated[float, Field(ge=0)] = 0.0,
+    publish_to: str | None = None,
 ) -> dict:
     """Refresh sources, load them as one snapshot, rebuild the marts and publish the bundle.
 
@@ -87,11 +137,16 @@ def refresh(
         url_overrides: per-source URL (or local path) to fetch instead, e.g. {"icsr_2015_01": "https://..."}.
         force: re-extract and reload even when a document is unchanged.
         publish: export the marts to data/published/ after loading.
-        trigger: who started the run (cli, manual, schedule, test); deployments set it.
-        home: data folder (default: $FTF_HOME or ./data).
-        wait_for_writer_seconds: how long to wait if another run is writing the warehouse.
+        trigger: who started the run, recorded in meta.runs (manual, schedule, cli, test). In a deployment
+            run Prefect decides: 'schedule' when its scheduler created the run, else 'manual'.
+        home: data folder (default: $FTF_HOME, else the project's data/).
+        wait_for_writer_seconds: if another run is writing the warehouse, wait this long for it to finish,
+            then fail with a clear message (nothing is written by a run that never got the lock).
+        publish_to: also deliver the published bundle to this path or fsspec URL (e.g. s3://bucket/ftf);
+            the bundle there moves to previous/ and manifest.json is written last.
     """
     logger = get_run_logger()
+    clock = time.monotonic()
     where = data_paths(home)
     catalog = load_catalog()
     chosen = select(catalog, sources)
@@ -99,15 +154,21 @@ def refresh(
     unknown = [k for k in overrides if k not in catalog]
     if unknown:
         raise ValueError(f"--url given for unknown source(s): {', '.join(unknown)}")
-    started = dt.datetime.now(dt.timezone.utc)
-    run = pipeline.RunInfo(
-        run_id=pipeline.new_run_id(started), mode=mode, started_at=started, trigger=trigger,
-        parameters={"sources": sources or [], "mode": mode, "url_overrides": overrides, "force": force,
-                    "publish": publish},
-        flow_run_id=str(prefect_flow_run.id) if prefect_flow_run.id else None,
-        deployment=prefect_deployment.name if prefect_deployment.id else None,
-    )
-    with writer_lock(where.lock, wait_seconds=wait_for_writer_seconds):
+    with contextlib.ExitStack() as holding:
+        try:
+            _hold_writer_lock(holding, where, wait_for_writer_seconds, logger)
+        except WarehouseBusy as exc:
+            # end the run Failed with the message alone (no traceback); a caller still gets WarehouseBusy
+            return Failed(message=str(exc), data=exc)
+        # the run starts once it holds the lock, so versions it opens are never older than the last run's
+        started = dt.datetime.now(dt.timezone.utc)
+        run = pipeline.RunInfo(
+            run_id=pipeline.new_run_id(started), mode=mode, started_at=started, trigger=effective_trigger(trigger),
+            parameters={"sources": sources or [], "mode": mode, "url_overrides": overrides, "force": force,
+                        "publish": publish, "publish_to": publish_to},
+            flow_run_id=str(prefect_flow_run.id) if prefect_flow_run.id else None,
+            deployment=prefect_deployment.name if prefect_deployment.id else None,
+        )
         replayed = pipeline.replay_vintages_if_new(where, [s for s in chosen if s.id not in overrides], mode)
         previous = previous_fetches(where.db)
         fetched = {s.id: fetch_task.submit(s, mode, where.raw, previous.get(s.id), overrides.get(s.id), force)
@@ -118,9 +179,14 @@ def refresh(
             (logger.warning if o.status == "failed" else logger.info)(
                 "%s: %s (%s rows loaded, %s quarantined)%s", o.source_id, o.status, o.rows_loaded,
                 o.rows_quarantined, f" — {o.error}" if o.error else "")
-        diff = changes_task(where.db, run.run_id)
-        counts = marts_task(where.db)
-        manifest = publish_task(where.db, where.published, run.run_id) if publish else None
+        try:
+            diff = changes_task(where.db, run.run_id)
+            counts = marts_task(where.db)
+            manifest = (publish_task(where.db, where.published, run.run_id, publish_to, list(catalog.values()))
+                        if publish else None)
+        except Exception as exc:  # the snapshot is loaded, but meta.runs must not say the run completed
+            finish_run(where.db, run.run_id, status="failed", message=f"after loading: {type(exc).__name__}: {exc}")
+            raise
         finish_run(where.db, run.run_id)
     rows = pipeline.summary_rows(outcomes)
     if diff:
@@ -130,4 +196,5 @@ def refresh(
                           description=f"ftf-warehouse run {run.run_id} ({mode}): {pipeline.run_status(outcomes)}")
     return {"run_id": run.run_id, "status": pipeline.run_status(outcomes), "sources": rows,
             "marts": counts, "replayed": replayed, "warehouse": str(where.db),
-            "published": str(where.published) if manifest else None}
+            "published": str(where.published) if manifest else None,
+            "seconds": round(time.monotonic() - clock, 2)}

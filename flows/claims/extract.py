@@ -1,0 +1,803 @@
+"""Rule-based extraction of published figures ("claims") from prose.
+
+    extract_claims(text, page=None) -> list[Claim]
+    extract_all(text, page=None) -> Extraction(claims, unresolved)
+    extract_from_document(data, kind=None, name="") -> list[Claim]
+    extract_all_from_document(data, kind=None, name="") -> Extraction
+    claims_to_jsonl(claims) -> str ; claims_to_table(claims) -> str
+
+How a sentence is read (each step is a plain function below):
+1. figures (`numbers.find_numbers`), places (`gazetteer.find_areas`), metric cues
+   (`cues.find_cues`) are found with their character spans;
+2. the sentence is cut into clauses (";", "while", "•") and pieces (",", and "and"/"y"/"et"
+   between two parts that each hold a figure), never inside a figure or a place name;
+3. each figure gets an area: parallel lists first ("Russia and Saudi Arabia, with 3,417
+   and 3,244"), then the places of its own piece (zipped in order when the counts match:
+   "Turkey: 900 Tunisia: 800"), else a place-only piece just before it ("In the EU, more
+   than 5,000 ..."), else the sentence's only place, else the world ("from 33 countries",
+   "foreigners"), else — for "Of them, ..." — the area of the previous sentence;
+4. each figure gets a metric: the cue it owns in its piece (the noun it counts, or the
+   nearest predicate), else a cue of an earlier piece (list continuation), else a later
+   `travelled` cue, else the metric of the previous sentence (same paragraph), else
+   `travelled` when the figure counts people *from* a place ("51 from Spain");
+5. a figure whose area or metric stays unknown is not a claim: it is reported in
+   `Extraction.unresolved` with the reason.
+"""
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from dataclasses import asdict, dataclass, field
+
+from .cues import (
+    ADJECTIVES, ANAPHORA, FUNCTION_WORDS, NON_PEOPLE_NOUNS, RATE_WORDS, WORLD_CUE, Cue, find_cues,
+)
+from .gazetteer import WORLD, AreaMention, area_kind, find_areas
+from .numbers import COUNTRY_NOUNS, PEOPLE_NOUNS, Num, find_numbers
+
+_PEOPLE = re.compile(rf"(?:{PEOPLE_NOUNS})", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------- records
+@dataclass
+class Claim:
+    area: str                       # ISO 3166-1 alpha-3, region code, or WLD
+    area_kind: str                  # country | region | world
+    area_as_published: str
+    metric: str                     # one of schemas.figure.METRICS
+    value: float | None = None
+    value_low: float | None = None
+    value_high: float | None = None
+    share: float | None = None      # 0..1
+    share_of: str | None = None     # the metric the share is of
+    qualifier: str = "exact"        # exact | approx | at_least | more_than | up_to | less_than | range
+    countries: int | None = None    # "from 33 countries" → 33
+    quote: str = ""
+    page: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Unresolved:
+    """A figure that was read but could not be tied to an area and a metric."""
+    reason: str                     # no area | ambiguous area | no metric | not people | rate
+    figure: str                     # the figure as written
+    value: float | None = None
+    value_low: float | None = None
+    value_high: float | None = None
+    share: float | None = None
+    qualifier: str = "exact"
+    area: str | None = None
+    area_as_published: str | None = None
+    metric: str | None = None
+    quote: str = ""
+    page: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Extraction:
+    claims: list[Claim] = field(default_factory=list)
+    unresolved: list[Unresolved] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- text → sentences
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "st", "no", "nr", "vs", "approx", "ca", "c", "p", "pp", "fig",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "gen", "lt",
+    "col", "sgt", "inc", "ltd", "co", "corp", "jr", "sr", "art", "sec", "vol", "dept", "gov", "sen",
+    "rep", "mt", "ft", "est", "av", "ave", "sra", "sr", "mme", "mlle", "nº", "tel", "tél", "fax", "ph", "tfn",
+}
+_SENTENCE_END = re.compile(r"[.!?]+[\"”’)\]]*(?=\s+[\"“‘(¿¡]?[A-Z0-9À-ÖØ-Þ])")
+_BULLET = re.compile(r"^(?:[•·*▪►-]|–|\d{1,2}[.)])\s+")
+_NORMALISE = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "\u202f": " ",
+                            "\u2009": " ", "\u2007": " "})
+
+
+def split_units(text: str) -> list[list[str]]:
+    """Paragraphs (blank-line separated), each a list of text units (wrapped lines joined;
+    a short line without final punctuation — a headline, a list item — stands alone)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    paragraphs = []
+    for block in re.split(r"\n[ \t]*\n", text):
+        lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
+        units: list[str] = []
+        for line in lines:
+            if not units or _BULLET.match(line) or _stands_alone(units[-1]):
+                units.append(line)
+            elif re.search(r"[a-zà-ÿ]-$", units[-1]) and re.match(r"[a-zà-ÿ]", line):
+                units[-1] = units[-1][:-1] + line          # de-hyphenate "re-\nturned"
+            else:
+                units[-1] = units[-1] + " " + line
+        if units:
+            paragraphs.append(units)
+    return paragraphs
+
+
+def _stands_alone(previous: str) -> bool:
+    last_line = previous
+    return len(last_line) < 45 and not re.search(r"[,;:\-–]$|\b(?:and|or|of|the|to|from|with|a|an|in)$", last_line)
+
+
+def split_sentences(unit: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(unit):
+        if m.group(0).startswith("."):
+            token = re.search(r"(\S+)$", unit[start:m.start()])
+            word = token.group(1) if token else ""
+            bare = word.lower().rstrip(".")
+            if (bare in _ABBREVIATIONS or re.fullmatch(r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}", word)
+                    or re.fullmatch(r"[A-Z]", word)):
+                continue
+        spans.append((start, m.end()))
+        start = m.end()
+        while start < len(unit) and unit[start].isspace():
+            start += 1
+    if start < len(unit):
+        spans.append((start, len(unit)))
+    return [(s, e) for s, e in spans if unit[s:e].strip()]
+
+
+# --------------------------------------------------------------------------- one sentence
+_CLAUSE_SEP = re.compile(
+    r"\s*;\s*|\s*[•·|▪]\s*|,?\s+(?:while|whereas|but|mientras\s+que|tandis\s+que|alors\s+que|terwijl|während)\s+",
+    re.IGNORECASE,
+)
+_CONJ = re.compile(
+    r"\s+(?:and|et|y|en|und|or|o|ou|as\s+well\s+as|mais\s+aussi|así\s+como|sowie)\s+", re.IGNORECASE
+)
+_BARE_GAP = re.compile(r"\s*,?\s*(?:(?:and|et|y|und|en|&|or|o|ou)\s+)?")
+_AREA_GAP = re.compile(r"\s*,?\s*(?:(?:and|et|y|und|en|&)\s+)?(?:(?:the|la|le|les|el|los|las|l')\s*)?", re.I)
+_AUX = {"are", "were", "is", "was", "have", "has", "had", "will", "would", "sont", "ont", "étaient",
+        "han", "son", "fueron", "eran", "zijn", "waren", "hebben", "sind", "haben", "sollen", "seien",
+        "went", "came", "accounted", "account", "make", "made", "represent", "represented"}
+_RELATIVE = {"who", "that", "which", "que", "qui", "die", "welche", "known", "believed", "thought",
+             "reported", "said", "whom", "dont"}
+_STATUS = {"killed", "detained", "prosecuted", "present", "relocated"}
+_PREDICATE_AFTER_COMMA = re.compile(
+    r"\s*(?:are|were|is|was|have|has|had|will|would|sont|ont|son|han|eran|zijn|waren|sind|waren)\b", re.I)
+_PREP_TO = re.compile(r"\b(?:to|in|into|en|naar|nach|à|a|au|aux)\s+(?:the\s+|la\s+|le\s+|les\s+|el\s+|l')?$", re.I)
+
+
+@dataclass
+class _Piece:
+    start: int
+    end: int
+    clause: int
+    paren: bool = False
+    nums: list = field(default_factory=list)
+    areas: list = field(default_factory=list)
+    cues: list = field(default_factory=list)
+
+
+@dataclass
+class _Context:
+    area: AreaMention | None = None     # the one area of the previous sentence
+    metric: str | None = None           # the one metric of the previous sentence (same paragraph)
+
+
+class _Sentence:
+    def __init__(self, raw: str, page: int | None, ctx: _Context):
+        self.raw = raw
+        self.s = raw.translate(_NORMALISE)
+        self.page = page
+        self.ctx = ctx
+        self.nums: list[Num] = find_numbers(self.s)
+        self.values = [n for n in self.nums if n.is_value]
+        self.areas: list[AreaMention] = [a for a in find_areas(self.s)
+                                         if not any(n.vstart <= a.start < n.end for n in self.nums)]
+        self.cues: list[Cue] = [c for c in find_cues(self.s)
+                                if not any(a.start <= c.start < a.end for a in self.areas)]
+        self.tokens = [m.span() for m in re.finditer(r"\w+", self.s)]
+        self._token_starts = [t[0] for t in self.tokens]
+        self.bare_lists = self._bare_lists()
+        self.pieces = self._pieces()
+        self.area_of: dict[int, AreaMention | None] = {}
+        self.reason: dict[int, str] = {}
+        self.base_np: dict[int, tuple[int, int]] = {}
+        for n in self.values:
+            if n.is_base:
+                self.base_np[id(n)] = (n.end, self._np_end(n.end, self._piece_of(n).end))
+
+    # ----------------------------------------------------------------- helpers
+    def _tokens_between(self, a_end: int, b_start: int) -> int:
+        if b_start <= a_end:
+            return 0
+        i = bisect.bisect_left(self._token_starts, a_end)
+        j = bisect.bisect_left(self._token_starts, b_start)
+        return max(0, j - i)
+
+    def dist(self, x, y) -> int:
+        if x.start <= y.start:
+            return self._tokens_between(x.end, y.start)
+        return self._tokens_between(y.end, x.start)
+
+    def _piece_of(self, obj) -> _Piece:
+        for p in self.pieces:
+            if p.start <= obj.start < p.end:
+                return p
+        return self.pieces[-1]
+
+    def _protected(self) -> list[tuple[int, int]]:
+        spans = [(n.start, n.end) for n in self.nums] + [(a.start, a.end) for a in self.areas]
+        spans += [(lst[0].start, lst[-1].end) for lst in self.bare_lists]
+        return spans
+
+    def _bare_lists(self) -> list[list[Num]]:
+        """Figures listed with nothing but commas/'and' between them: '700, 400, and 270'."""
+        lists, current = [], []
+        for n in self.values:
+            if current and not n.is_base and _BARE_GAP.fullmatch(self.s[current[-1].end:n.start]):
+                current.append(n)
+            else:
+                if len(current) > 1:
+                    lists.append(current)
+                current = [n] if not n.is_base else []
+        if len(current) > 1:
+            lists.append(current)
+        for lst in lists:                 # "about 700, 400, and 270": the qualifier covers the list
+            q = lst[0].qualifier
+            if q not in ("exact", "range"):
+                for n in lst[1:]:
+                    if n.qualifier == "exact":
+                        n.qualifier = q
+        return lists
+
+    # ----------------------------------------------------------------- pieces
+    def _pieces(self) -> list[_Piece]:
+        s, protected = self.s, self._protected()
+
+        def free(i: int, j: int) -> bool:
+            return not any(ps < j and i < pe for ps, pe in protected)
+
+        cuts: list[tuple[int, int, str]] = []
+        for m in _CLAUSE_SEP.finditer(s):
+            if free(*m.span()):
+                cuts.append((m.start(), m.end(), "clause"))
+        for m in re.finditer(r",", s):
+            if _PREDICATE_AFTER_COMMA.match(s, m.end()):
+                continue                     # "some 47 percent, or 834, are minors": one clause
+            if free(*m.span()) and not any(c[0] <= m.start() < c[1] for c in cuts):
+                cuts.append((m.start(), m.end(), "piece"))
+        parens = []
+        for m in re.finditer(r"\(([^()]*)\)", s):
+            inner = (m.start() + 1, m.end() - 1)
+            has_value = any(inner[0] <= n.vstart < inner[1] for n in self.values)
+            has_cue = any(inner[0] <= c.start < inner[1] and c.strong for c in self.cues)
+            if has_value and has_cue and free(m.start(), m.start() + 1):
+                cuts.append((m.start(), m.start() + 1, "piece"))
+                cuts.append((m.end() - 1, m.end(), "piece"))
+                parens.append(inner)
+        cuts.sort()
+        pieces, start, clause = [], 0, 0
+        for cs, ce, level in cuts:
+            if cs > start:
+                pieces.append(_Piece(start, cs, clause))
+            if level == "clause":
+                clause += 1
+            start = max(start, ce)
+        if start < len(s):
+            pieces.append(_Piece(start, len(s), clause))
+        if not pieces:
+            pieces = [_Piece(0, len(s), 0)]
+        for p in pieces:
+            p.paren = any(ps <= p.start and p.end <= pe for ps, pe in parens)
+        pieces = self._split_conjunctions(pieces, free)
+        self._fill(pieces)
+        # a piece with neither a figure nor a place continues the previous one
+        merged: list[_Piece] = []
+        for p in pieces:
+            if not p.nums and not p.areas and merged and not merged[-1].paren and not p.paren:
+                merged[-1].end = p.end
+            else:
+                merged.append(p)
+        if len(merged) > 1 and not merged[0].nums and not merged[0].areas:
+            merged[1].start = merged[0].start
+            merged = merged[1:]
+        self._fill(merged)
+        return merged
+
+    def _split_conjunctions(self, pieces: list[_Piece], free) -> list[_Piece]:
+        out = []
+        for p in pieces:
+            queue = [p]
+            while queue:
+                q = queue.pop(0)
+                done = True
+                for m in _CONJ.finditer(self.s, q.start, q.end):
+                    if not free(*m.span()):
+                        continue
+                    left = [n for n in self.values if q.start <= n.vstart < m.start()]
+                    right = [n for n in self.values if m.end() <= n.vstart < q.end]
+                    if not left or not right:
+                        continue
+                    tail = self.s[left[-1].end:m.start()]
+                    if not re.search(r"\w", tail):           # "900 and 800": a bare list
+                        continue
+                    queue.insert(0, _Piece(m.end(), q.end, q.clause, q.paren))
+                    queue.insert(0, _Piece(q.start, m.start(), q.clause, q.paren))
+                    done = False
+                    break
+                if done:
+                    out.append(q)
+        return out
+
+    def _fill(self, pieces: list[_Piece]) -> None:
+        for p in pieces:
+            p.nums = [n for n in self.values if p.start <= n.vstart < p.end]
+            p.areas = [a for a in self.areas if p.start <= a.start < p.end]
+            p.cues = [c for c in self.cues if p.start <= c.start < p.end]
+
+    # ----------------------------------------------------------------- areas
+    def bind_areas(self) -> None:
+        used: set[int] = set()
+        self._parallel_lists(used)
+        consumed: set[int] = set()
+        for idx, p in enumerate(self.pieces):
+            nums = [n for n in p.nums if id(n) not in self.area_of]
+            areas = [a for a in p.areas if id(a) not in used]
+            if not nums:
+                continue
+            if areas:
+                if len(areas) == len(nums):
+                    for n, a in zip(nums, areas):
+                        self.area_of[id(n)] = a
+                elif len(areas) == 1:
+                    for n in nums:
+                        self.area_of[id(n)] = areas[0]
+                else:
+                    for n in nums:
+                        a = self._attach(n, areas)
+                        if a is not None:
+                            self.area_of[id(n)] = a
+                        else:
+                            self.reason[id(n)] = "ambiguous area"
+                continue
+            self._fallback_area(idx, p, nums, consumed)
+
+    def _parallel_lists(self, used: set[int]) -> None:
+        area_lists, current = [], []
+        for a in self.areas:
+            if current and _AREA_GAP.fullmatch(self.s[current[-1].end:a.start]):
+                current.append(a)
+            else:
+                if len(current) > 1:
+                    area_lists.append(current)
+                current = [a]
+        if len(current) > 1:
+            area_lists.append(current)
+        for nums in self.bare_lists:
+            def clear(x: int, y: int) -> bool:
+                return not any(x <= n.vstart < y for n in self.values)
+            before = [al for al in area_lists if len(al) == len(nums) and al[-1].end <= nums[0].start
+                      and clear(al[-1].end, nums[0].start) and not any(id(a) in used for a in al)]
+            after = [al for al in area_lists if len(al) == len(nums) and al[0].start >= nums[-1].end
+                     and clear(nums[-1].end, al[0].start) and not any(id(a) in used for a in al)]
+            chosen = before[-1] if before else (after[0] if after else None)
+            if chosen is None:
+                continue
+            for n, a in zip(nums, chosen):
+                self.area_of[id(n)] = a
+                used.add(id(a))
+
+    def _attach(self, n: Num, areas: list[AreaMention]) -> AreaMention | None:
+        """One figure, several places in its piece: the place it is written against."""
+        right = [a for a in areas if a.start >= n.end]
+        for a in right:
+            gap = self.s[n.end:a.start]
+            if (not re.search(r"[,;]", gap) and self._tokens_between(n.end, a.start) <= 5
+                    and not any(n.end <= m.vstart < a.start for m in self.values)
+                    and (a.origin or _PREP_TO.search(gap))):
+                return a
+            break
+        left = [a for a in areas if a.end <= n.start]
+        if left:
+            a = left[-1]
+            gap = self.s[a.end:n.start]
+            if (self._tokens_between(a.end, n.start) <= 3 and ";" not in gap
+                    and not any(a.end <= m.vstart < n.start for m in self.values)):
+                return a
+        return None
+
+    def _fallback_area(self, idx: int, p: _Piece, nums: list[Num], consumed: set[int]) -> None:
+        world = self._world_mention(p.start, p.end)
+        if world is not None:
+            for n in nums:
+                self.area_of[id(n)] = world
+            return
+        if p.paren and idx > 0:
+            codes = {a.code for a in self.pieces[idx - 1].areas}
+            if len(codes) == 1:
+                for n in nums:
+                    self.area_of[id(n)] = self.pieces[idx - 1].areas[0]
+                return
+        for j in range(idx - 1, -1, -1):
+            q = self.pieces[j]
+            if q.clause != p.clause:
+                break
+            if not q.areas:
+                continue
+            if q.nums or j in consumed:
+                break
+            areas = q.areas
+            if len(areas) == len(nums):
+                pairs = list(zip(nums, areas))
+            elif len({a.code for a in areas}) == 1:
+                pairs = [(n, areas[0]) for n in nums]
+            elif len(nums) == 1 and len([a for a in areas if a.origin]) == 1:
+                pairs = [(nums[0], next(a for a in areas if a.origin))]
+            else:
+                break
+            consumed.add(j)
+            for n, a in pairs:
+                self.area_of[id(n)] = a
+            return
+        codes = {a.code for a in self.areas}
+        if len(codes) == 1:
+            for n in nums:
+                self.area_of[id(n)] = self.areas[0]
+            return
+        if not codes:
+            world = self._world_mention(0, len(self.s))
+            if world is not None:
+                for n in nums:
+                    self.area_of[id(n)] = world
+                return
+            if ANAPHORA.search(self.s) and self.ctx.area is not None:
+                for n in nums:
+                    self.area_of[id(n)] = self.ctx.area
+                return
+            for n in nums:
+                self.reason[id(n)] = "no area"
+            return
+        for n in nums:
+            self.reason[id(n)] = "ambiguous area"
+
+    def _world_mention(self, start: int, end: int) -> AreaMention | None:
+        for n in self.nums:
+            if n.kind == "countries" and start <= n.vstart < end:
+                m = COUNTRY_NOUNS.match(self.s[n.end:])
+                e = n.end + (m.end() if m else 0)
+                b = re.search(r"\bfrom\s+(?:at\s+least\s+|more\s+than\s+|over\s+|some\s+)?$", self.s[max(0, n.start - 25):n.start])
+                s0 = n.start - (len(b.group(0)) if b else 0)
+                # people counted "from 33 countries" come from the world; "a forum of 29 countries" is not that
+                return AreaMention(s0, e, WORLD, self.s[s0:e].strip(), "world", bool(b))
+        m = WORLD_CUE.search(self.s, start, end)
+        if m:
+            origin = bool(re.match(r"foreign|extranj|étrang|buitenl|ausländ|international", m.group(0), re.I))
+            return AreaMention(m.start(), m.end(), WORLD, m.group(0), "world", origin)
+        return None
+
+    # ----------------------------------------------------------------- metrics
+    def _np_end(self, start: int, limit: int) -> int:
+        """End of the noun phrase that starts at `start` (a base: 'the 850 fighters who left Britain')."""
+        text = self.s[start:limit]
+        stop = re.search(r"[,;:()—–]|\s-\s", text)
+        end = start + (stop.start() if stop else len(text))
+        relative = False
+        for ts, te in self.tokens:
+            if ts < start or ts >= end:
+                continue
+            word = self.s[ts:te].lower()
+            if word in _RELATIVE:
+                relative = True
+                continue
+            if any(n.vstart == ts for n in self.values if n.vstart > start):
+                return ts
+            if not relative and (word in _AUX or any(c.start == ts and c.pos == "v" for c in self.cues)):
+                return ts
+        return end
+
+    def _in_base_np(self, c: Cue, except_base: Num | None = None) -> bool:
+        for n in self.values:
+            if n.is_base and n is not except_base:
+                s0, e0 = self.base_np[id(n)]
+                if s0 <= c.start < e0:
+                    return True
+        return False
+
+    def _share_base(self, n: Num) -> tuple[int, int, Num | None] | None:
+        """'Ten percent of the Russians' → span of 'the Russians'; or the base figure."""
+        m = re.match(r"\s+(?:of|de|van|von|des|del)\s+(?:(?:the|these|those|all|les|los|las|de|den|die)\s+)?", self.s[n.end:])
+        if not m:
+            return None
+        start = n.end + m.end()
+        for b in self.values:
+            if b.is_base and b.start >= n.end and b.start <= start + 1:
+                return (b.start, self.base_np[id(b)][1], b)
+        return (start, self._np_end(start, self._piece_of(n).end), None)
+
+    def _base_metric(self, b: Num) -> str:
+        s0, e0 = self.base_np[id(b)]
+        inside = [c for c in self.cues if s0 <= c.start < e0]
+        strong = [c for c in inside if c.strong]
+        if strong:
+            return strong[0].metric
+        return inside[0].metric if inside else "travelled"
+
+    def _head(self, n: Num) -> tuple[str, Cue | None]:
+        """The word the figure counts: ('cue', cue) | ('people', None) | ('other', None) — not people —
+        | ('unknown', None) — a noun we do not know — | ('none', None) — no noun.
+        The scan stops at punctuation and at the next figure; a demonym alone is a noun of
+        people ("más de 3.000 tunecinos")."""
+        demonym, pos = False, n.end
+        for ts, te in self.tokens:
+            if ts < n.end:
+                continue
+            if re.search(r"[,;:()\[\]•|.!?]|\s[-–—]\s", self.s[pos:ts]):
+                break
+            if any(m.vstart == ts for m in self.values):
+                break
+            pos = te
+            cue = next((c for c in self.cues if c.start <= ts < c.end), None)
+            if cue is not None:
+                return "cue", cue
+            area = next((a for a in self.areas if a.start <= ts < a.end), None)
+            if area is not None:
+                demonym = demonym or area.form == "demonym"
+                continue
+            word = self.s[ts:te]
+            if word.lower() in ADJECTIVES:
+                continue
+            if word in NON_PEOPLE_NOUNS or word.lower() in NON_PEOPLE_NOUNS:
+                return "other", None
+            if _PEOPLE.fullmatch(word):
+                return "people", None
+            if word.lower() in FUNCTION_WORDS:
+                break
+            return "unknown", None
+        return ("people" if demonym else "none"), None
+
+    def metric_for(self, n: Num) -> str | None:
+        p = self._piece_of(n)
+        if n.is_base:
+            return self._base_metric(n)
+        kind, head = self._head(n)
+        if kind == "other":
+            self.reason[id(n)] = "not people"
+            return None
+        share_base = self._share_base(n) if n.share is not None else None
+        part_of = None
+        m = re.match(r"\s+of\s+", self.s[n.end:])
+        if m:
+            part_of = next((b for b in p.nums if b.is_base and b.start >= n.end), None)
+        exclude = None
+        if share_base is not None:
+            exclude = (share_base[0], share_base[1])
+        cands = []
+        for c in p.cues:
+            if exclude and exclude[0] <= c.start < exclude[1]:
+                continue
+            if self._in_base_np(c):
+                if part_of is None:
+                    continue
+                s0, e0 = self.base_np[id(part_of)]
+                if not (s0 <= c.start < e0) or c.metric == self._base_metric(part_of):
+                    continue
+            cands.append(c)
+        if part_of is not None:
+            base_metric = self._base_metric(part_of)
+            cands = [c for c in cands if c.metric != base_metric] or cands
+        owners = [x for x in p.nums if not x.is_base]
+        owned = [c for c in cands if c.strong and self._owner(c, owners) is n]
+        if head is not None and head.strong and head in cands:
+            status = [c for c in owned if c.metric in _STATUS]
+            if head.metric in ("returned", "travelled") and status:
+                return min(status, key=lambda c: self.dist(n, c)).metric   # "arrested 43 returnees"
+            return head.metric
+        if owned:
+            return min(owned, key=lambda c: self.dist(n, c)).metric
+        if head is not None and head in cands:
+            return head.metric
+        strong = [c for c in cands if c.strong]
+        if strong:
+            return min(strong, key=lambda c: self.dist(n, c)).metric
+        if cands:
+            return min(cands, key=lambda c: self.dist(n, c)).metric
+        if kind == "unknown":
+            self.reason[id(n)] = "no metric"
+            return None                      # "250 delegates from 40 countries": nothing to inherit
+        # earlier pieces of the sentence (a list goes on: "400 returned to Russia, 760 to Saudi Arabia")
+        idx = self.pieces.index(p)
+        for q in reversed(self.pieces[:idx]):
+            if q.paren:
+                continue                     # an aside "(44 people have returned)" does not set the list's metric
+            cues = [c for c in q.cues if not self._in_base_np(c)] or q.cues
+            strong = [c for c in cues if c.strong]
+            if strong:
+                return strong[-1].metric
+            if cues:
+                return cues[-1].metric
+        later = [c for q in self.pieces[idx + 1:] for c in q.cues]
+        if later and all(c.metric == "travelled" for c in later):
+            return "travelled"
+        if self.ctx.metric:
+            return self.ctx.metric
+        area = self.area_of.get(id(n))
+        if area is not None and area.origin:
+            return "travelled"
+        self.reason[id(n)] = "no metric"
+        return None
+
+    def _owner(self, c: Cue, nums: list[Num]) -> Num | None:
+        if not nums:
+            return None
+        return min(nums, key=lambda x: (self.dist(x, c), 0 if x.start <= c.start else 1))
+
+    def share_of(self, n: Num, metric: str) -> str:
+        sb = self._share_base(n)
+        if sb is not None:
+            s0, e0, base = sb
+            if base is not None:
+                return self._base_metric(base)
+            inside = [c for c in self.cues if s0 <= c.start < e0]
+            strong = [c for c in inside if c.strong]
+            if strong:
+                return strong[0].metric
+            if inside:
+                return inside[0].metric
+            return "travelled"
+        bases = [b for b in self.values if b.is_base]
+        if bases:
+            return self._base_metric(bases[0])
+        return "travelled"
+
+    # ----------------------------------------------------------------- claims
+    def run(self) -> tuple[list[Claim], list[Unresolved]]:
+        self._drop_rates()
+        self.bind_areas()
+        claims: list[tuple[Num, Claim]] = []
+        unresolved: list[Unresolved] = []
+        for n in self.values:
+            if id(n) in self.reason and self.reason[id(n)] == "rate":
+                unresolved.append(self._unresolved(n, "rate", None))
+                continue
+            area = self.area_of.get(id(n))
+            metric = self.metric_for(n)
+            if area is None or not area.code or metric is None:
+                reason = self.reason.get(id(n)) or ("area cannot be coded" if area is not None else "no area")
+                unresolved.append(self._unresolved(n, reason, metric))
+                continue
+            if n.share is not None and n.share > 1:
+                unresolved.append(self._unresolved(n, "share above 100%", metric))
+                continue
+            claim = Claim(
+                area=area.code, area_kind=area_kind(area.code), area_as_published=area.text,
+                metric=metric, value=n.value, value_low=n.low, value_high=n.high, share=n.share,
+                share_of=self.share_of(n, metric) if n.share is not None else None,
+                qualifier=n.qualifier, quote=self.raw.strip(), page=self.page,
+            )
+            claims.append((n, claim))
+        claims = self._merge_shares(claims)
+        self._attach_countries(claims)
+        out, seen = [], set()
+        for _, c in claims:
+            key = (c.area, c.metric, c.value, c.value_low, c.value_high, c.share, c.qualifier)
+            if key not in seen:
+                seen.add(key)
+                out.append(c)
+        return out, unresolved
+
+    def _drop_rates(self) -> None:
+        for p in self.pieces:
+            m = RATE_WORDS.search(self.s, p.start, p.end)
+            if m:
+                for n in p.nums:
+                    if n.vstart > m.start():
+                        self.reason[id(n)] = "rate"
+                p.nums = [n for n in p.nums if self.reason.get(id(n)) != "rate"]
+
+    def _merge_shares(self, claims: list[tuple[Num, Claim]]) -> list[tuple[Num, Claim]]:
+        """'7,366 ... have returned (20 per cent)': the share joins the count."""
+        out = []
+        for n, c in claims:
+            if c.value is None and c.value_low is None and c.share is not None:
+                target = next((d for _, d in claims if d.value is not None and d.share is None
+                               and d.area == c.area and d.metric == c.metric), None)
+                if target is not None:
+                    target.share, target.share_of = c.share, c.share_of
+                    continue
+            out.append((n, c))
+        return out
+
+    def _attach_countries(self, claims: list[tuple[Num, Claim]]) -> None:
+        for k in self.nums:
+            if k.kind != "countries":
+                continue
+            before = [(n, c) for n, c in claims if n.start < k.start]
+            target = before[-1] if before else (claims[0] if claims else None)
+            if target is not None and target[1].countries is None:
+                target[1].countries = int(k.value)
+
+    def _unresolved(self, n: Num, reason: str, metric: str | None) -> Unresolved:
+        area = self.area_of.get(id(n))
+        return Unresolved(
+            reason=reason, figure=self.raw[n.start:n.end], value=n.value, value_low=n.low,
+            value_high=n.high, share=n.share, qualifier=n.qualifier,
+            area=(area.code or None) if area else None, area_as_published=area.text if area else None,
+            metric=metric, quote=self.raw.strip(), page=self.page,
+        )
+
+    def next_context(self, claims: list[Claim]) -> _Context:
+        area = None
+        codes = {c.area for c in claims}
+        if len(codes) == 1:
+            c = claims[0]
+            area = AreaMention(0, 0, c.area, c.area_as_published, "context", False)
+        elif not claims:
+            mentions = {a.code for a in self.areas if a.code}
+            if len(mentions) == 1 and len({a.code for a in self.areas}) == 1:
+                area = self.areas[0]
+        metrics = {c.metric for c in claims}
+        metric = None
+        if len(metrics) == 1:
+            metric = metrics.pop()
+        elif not claims:
+            strong = {c.metric for c in self.cues if c.strong}
+            weak = {c.metric for c in self.cues}
+            metric = strong.pop() if len(strong) == 1 else (weak.pop() if len(weak) == 1 else None)
+        return _Context(area=area, metric=metric)
+
+
+# --------------------------------------------------------------------------- public API
+def extract_all(text: str, page: int | None = None) -> Extraction:
+    """Claims and unresolved figures of a text (one page of a document, or a whole text)."""
+    result = Extraction()
+    ctx = _Context()
+    for paragraph in split_units(text):
+        ctx = _Context(area=ctx.area, metric=None)      # a metric does not carry over a paragraph
+        for unit in paragraph:
+            for s, e in split_sentences(unit):
+                sentence = _Sentence(unit[s:e], page, ctx)
+                claims, unresolved = sentence.run()
+                result.claims.extend(claims)
+                result.unresolved.extend(unresolved)
+                ctx = sentence.next_context(claims)
+    return result
+
+
+def extract_claims(text: str, page: int | None = None) -> list[Claim]:
+    return extract_all(text, page).claims
+
+
+def extract_all_from_document(data: bytes, kind: str | None = None, name: str = "") -> Extraction:
+    from .read import read_document
+
+    result = Extraction()
+    for page, text in read_document(data, kind=kind, name=name):
+        part = extract_all(text, page)
+        result.claims.extend(part.claims)
+        result.unresolved.extend(part.unresolved)
+    return result
+
+
+def extract_from_document(data: bytes, kind: str | None = None, name: str = "") -> list[Claim]:
+    return extract_all_from_document(data, kind=kind, name=name).claims
+
+
+def claims_to_jsonl(claims) -> str:
+    """One JSON object per line (claims or unresolved records)."""
+    return "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in claims)
+
+
+def claims_to_table(claims: list[Claim]) -> str:
+    """A plain-text table for the terminal."""
+    header = ["page", "area", "metric", "value", "low", "high", "share", "share_of", "qualifier", "countries", "as published"]
+    rows = [[_fmt(c.page), c.area, c.metric, _fmt(c.value), _fmt(c.value_low), _fmt(c.value_high),
+             _fmt(c.share), _fmt(c.share_of), c.qualifier, _fmt(c.countries), c.area_as_published] for c in claims]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip() for r in [header] + rows]
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return str(x)

@@ -1,0 +1,450 @@
+"""Numbers in prose: digits, number words, scales, shares, ranges and their qualifiers.
+
+`find_numbers(sentence)` returns `Num`s: counts ("3,417", "seven", "5.6k", "1.2 million"),
+shares ("10%", "ten percent", "a quarter", "half"), country counts ("from 33 countries")
+and ranges ("between 1,200 and 1,500", "720-760"), each with the qualifier written
+before it ("more than", "some", "plus de", "cerca de", ...). Years, dates, ages, times,
+phone numbers, money, footnote marks and references ("Resolution 2178") are masked first.
+
+Choices (documented in README of the package):
+- "nearly"/"almost"/"close to"/"just under" → approx (not up_to): the figure is a
+  rounded statement of a value near it, which is how the curated transcriptions read them.
+- "a dozen" → 12, approx. "hundreds", "thousands", "dozens", "several" → no figure.
+- The English word "one" alone is not read as a figure ("one of the ...").
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# --------------------------------------------------------------------------- words
+UNITS = {
+    "zero": 0, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "one": 1,
+}
+TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+        "seventy": 70, "eighty": 80, "ninety": 90}
+SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_ATOM = "|".join(sorted(list(UNITS) + list(TENS) + list(SCALES), key=len, reverse=True))
+WORD_NUMBER = re.compile(
+    rf"\b(?:a\s+dozen|an?\s+(?:hundred|thousand|million)(?:\s+and\s+(?:{_ATOM}))?"
+    rf"|(?:{_ATOM})(?:(?:\s+and\s+|\s+|-)(?:{_ATOM}))*)\b",
+    re.IGNORECASE,
+)
+
+MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December|"
+    "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|"
+    "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|"
+    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|"
+    "januari|februari|maart|mei|juni|juli|augustus|oktober|"
+    "Januar|Februar|März|Juni|Juli|Oktober|Dezember"
+)
+
+# --------------------------------------------------------------------------- digits
+_SCALE_WORDS = (
+    r"k|K|m|bn|million|millions|billion|billions|thousand|mil|millones|millón|"
+    r"Millionen|Million|miljoen|miljard|milliard|milliards"
+)
+DIGIT_NUMBER = re.compile(
+    r"(?<![\w.,/)\]])(?<![A-Za-z]-)"
+    r"(?P<num>\d{1,3}(?:(?:,\d{3})+|(?:\.\d{3})+|(?:[ \u00a0\u202f]\d{3})+)(?![\d])(?:[.,]\d+)?"
+    r"|\d+(?:[.,]\d+)?)"
+    rf"(?:\s?(?P<scale>{_SCALE_WORDS})\b)?"
+    r"(?![\w])"
+)
+PERCENT_AFTER = re.compile(
+    r"^(?:\s?%|\s*(?:per\s?cent|percent|pour\s?cent|por\s?ciento|procent|Prozent|pct)\b)",
+    re.IGNORECASE,
+)
+SHARE_WORDS = [
+    (re.compile(r"\b(?:two|2)[\s-]thirds\b", re.I), 2 / 3),
+    (re.compile(r"\b(?:three|3)[\s-]quarters\b", re.I), 0.75),
+    (re.compile(r"\b(?:a|one)[\s-](?:third)\b(?!\s+(?:place|largest|biggest|highest|country))", re.I), 1 / 3),
+    (re.compile(r"\b(?:a|one)[\s-](?:quarter|fourth)\b(?!\s+of\s+(?:an?\s+)?(?:hour|century|\d))", re.I), 0.25),
+    (re.compile(r"\b(?:a|one)[\s-]fifth\b", re.I), 0.2),
+    (re.compile(r"\bone\s+(?:in|out\s+of)\s+(two|three|four|five|six|seven|eight|nine|ten)\b", re.I), None),
+    (re.compile(r"(?<!\w)(?<!first\s)(?<!second\s)(?<!latter\s)(?<!former\s)half\b(?=\s+(?:of|the|have|had|were|are|went|returned|came)\b)", re.I), 0.5),
+    (re.compile(r"(?<=\s)half\b(?=\s*[,.;]|\s*$)", re.I), 0.5),
+    (re.compile(r"\b(?:la\s+moitié|la\s+mitad|de\s+helft|die\s+Hälfte)\b", re.I), 0.5),
+]
+
+# --------------------------------------------------------------------------- qualifiers
+QUALIFIER_WORDS = {
+    "approx": [
+        "approximately", "approx.", "approx", "about", "around", "some", "roughly", "nearly",
+        "almost", "close to", "closer to", "circa", "ca.", "c.", "~", "an estimated",
+        "estimated at", "estimated to be", "is estimated that", "are estimated that",
+        "it is estimated that", "estimated that", "estimated", "an approximate", "just under",
+        "a little under", "slightly under", "slightly fewer than", "just shy of", "a little less than",
+        "environ", "près de", "presque", "quelque", "autour de", "aux alentours de",
+        "cerca de", "unos", "unas", "alrededor de", "aproximadamente", "casi", "en torno a",
+        "bijna", "ongeveer", "rond de", "zo'n", "zo’n", "een kleine", "ruwweg",
+        "etwa", "rund", "ungefähr", "fast", "knapp", "annähernd", "zirka",
+    ],
+    "at_least": [
+        "at least", "a minimum of", "no fewer than", "no less than", "not less than",
+        "au moins", "al menos", "por lo menos", "como mínimo", "minstens", "ten minste",
+        "tenminste", "minimaal", "mindestens", "wenigstens",
+    ],
+    "more_than": [
+        "more than", "over", "in excess of", "exceeding", "exceeds", "exceeded", "upwards of",
+        "above", "just over", "a little over", "slightly over", "slightly more than", "well over",
+        "plus de", "más de", "mas de", "meer dan", "ruim", "mehr als", "über",
+    ],
+    "up_to": [
+        "up to", "as many as", "as much as", "a maximum of", "no more than", "not more than",
+        "jusqu'à", "jusqu’à", "hasta los", "hasta las", "hasta", "tot wel", "bis zu",
+        "maximal", "höchstens",
+    ],
+    "less_than": [
+        "fewer than", "less than", "under", "below", "moins de", "menos de", "minder dan",
+        "weniger als", "unter",
+    ],
+}
+_QUAL_LIST = sorted(((w, q) for q, ws in QUALIFIER_WORDS.items() for w in ws), key=lambda x: -len(x[0]))
+QUALIFIER_BEFORE = re.compile(
+    r"(?:(?<![\w])(?P<q>" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w, _ in _QUAL_LIST) + r"))\s*$",
+    re.IGNORECASE,
+)
+_QUAL_OF = {w.lower(): q for w, q in _QUAL_LIST}
+AT_LEAST_AFTER = re.compile(r"^(?:\+|\s+or\s+more\b|\s+and\s+more\b|\s+ou\s+plus\b|\s+o\s+más\b)", re.I)
+
+# --------------------------------------------------------------------------- context
+COUNTRY_NOUNS = re.compile(
+    r"^\s+(?:different\s+|other\s+|more\s+)?(?:countries|nations|nationalities|pays|países|landen|Ländern|Länder|Staaten)\b",
+    re.IGNORECASE,
+)
+TIME_UNITS = re.compile(
+    r"^[\s-]*(?:years?|yrs?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|"
+    r"times|km|kilomet(?:er|re)s?|miles?|metres?|meters?|kg|tons?|tonnes?|"
+    r"ans|années|mois|semaines|jours|heures|años|meses|semanas|días|horas|"
+    r"jaar|jaren|maanden|weken|dagen|uur|Jahre|Jahren|Monate|Monaten|Wochen|Tage|Tagen|Stunden)\b",
+    re.IGNORECASE,
+)
+RATE_AFTER = re.compile(
+    r"^\s*(?:per|pour|por|je|par)\s+(?:million|capita|100[,.\s]?000|hundred\s+thousand|millón|mil|habitant|inhabitant)",
+    re.IGNORECASE,
+)
+# the people counted: a figure followed by one of these is a count of people
+PEOPLE_NOUNS = (
+    "people|persons|individuals|citizens|nationals|residents|men|women|children|minors|"
+    "fighters|foreign\\s+fighters|jihadists|jihadis|recruits|returnees|foreigners|combatants|"
+    "militants|volunteers|travellers|travelers|affiliates|"
+    "personas|ciudadanos|combatientes|yihadistas|CTE|personnes|ressortissants|combattants|"
+    "djihadistes|jihadistes|départs|mensen|personen|strijders|jihadisten|Syriëstrijders|"
+    "Personen|Kämpfer|Dschihadisten|Jihadisten|infants|babies|kids|wives|returning"
+)
+COUNT_NOUN_AFTER = re.compile(
+    rf"^\s+(?:(?!(?:the|a|an|some|of|and|or|to|in|de|la|el|het|die|der)\b)[A-Za-zÀ-ÿ]+\s+)?(?:{PEOPLE_NOUNS})\b",
+    re.IGNORECASE,
+)
+DATE_MASKS = [
+    re.compile(rf"\b(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?", re.I),
+    re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th|er|e)?\.?\s+(?:of\s+|de\s+)?(?:{MONTHS})\b(?:\.?\s+(?:de\s+)?\d{{4}})?", re.I),
+    re.compile(rf"\b(?:{MONTHS})\.?,?\s+(?:de\s+|of\s+)?\d{{4}}\b", re.I),
+    re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\b"),
+    re.compile(r"\b\d{1,2}[:h]\d{2}\b(?:\s*[ap]\.?m\.?)?", re.I),
+    re.compile(r"\b\d{1,2}\s*[ap]\.m\.", re.I),
+]
+OTHER_MASKS = [
+    # phone numbers
+    re.compile(r"(?:\+|\b00)\d{1,3}[\s.-]?\(?\d{1,4}\)?(?:[\s.-]\d{1,4}){1,5}\b"),
+    re.compile(r"\(\d{2,4}\)\s?\d{3,4}[\s.-]\d{3,4}\b"),
+    re.compile(r"\b\d{3}[-.]\d{3}[-.]\d{4}\b"),
+    re.compile(r"(?<![\d,.])\b0\d{1,4}(?:[\s.-]\d{2,4}){2,}\b"),
+    re.compile(r"\b(?:tel|phone|telephone|fax|call|hotline|t\u00e9l)\.?:?\s*[\d\s().+-]{6,}", re.I),
+    # money
+    re.compile(r"[$€£¥]\s?\d[\d,.]*(?:\s?(?:million|billion|bn|m|k)\b)?", re.I),
+    re.compile(r"\b\d[\d,.]*\s?(?:million\s+|billion\s+)?(?:dollars|euros|pounds|USD|EUR|GBP|francs|dinars|rubles|roubles)\b", re.I),
+    # references
+    re.compile(r"\b(?:Resolution|Res\.|Article|Art\.|Section|Sec\.|Chapter|Table|Figure|Fig\.|page|pages|p\.|pp\.|No\.|Nr\.|n°|number|paragraph|para\.|footnote|note|Law|Act|Decree|Vol\.|Volume|Issue|vol\.|§)\s*\d[\d.,-]*", re.I),
+    # ages
+    re.compile(r"\b(?:aged|age|ages|under\s+the\s+age\s+of|over\s+the\s+age\s+of|younger\s+than|older\s+than)\s+\d{1,2}\b(?:\s*(?:-|to|and)\s*\d{1,2})?", re.I),
+    re.compile(r"\b\d{1,2}(?:\s*-\s*|\s+)(?:years?[\s-]old|year-olds?|yr-old)", re.I),
+    re.compile(r"\b(?:children|minors|boys|girls|kids|youths?|teenagers)\s+(?:under|over|below|above)\s+\d{1,2}\b", re.I),
+    # urls
+    re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.I),
+    # years in parentheses: "(2017)", "(2015-2016)"
+    re.compile(r"\((?:19|20)\d{2}(?:\s*[-–/]\s*(?:19|20)?\d{2})?\)"),
+]
+BASE_BEFORE = re.compile(
+    r"(?:\b(?:out\s+of|of|among|sur|van|von|de)\s+(?:(?:the|these|those|all|les|los|las|de|den|die)\s+)?"
+    r"(?:(?:total|a\s+total\s+of|total\s+of|totale?)\s+)?$)",
+    re.IGNORECASE,
+)
+BASE_TOTAL_BEFORE = re.compile(
+    r"\b(?:del\s+total\s+de|de\s+un\s+total\s+de|out\s+of\s+(?:a\s+total\s+of\s+)?|sur\s+(?:un\s+total\s+de\s+)?|von\s+insgesamt)\s*$",
+    re.IGNORECASE,
+)
+CLAUSE_START = re.compile(r"(?:^|[,;:(—–]\s*|\bthat\s+)$")
+CHANGE_BEFORE = re.compile(
+    r"\b(?:rose|risen|rising|increased|increasing|grew|grown|jumped|climbed|fell|fallen|dropped|"
+    r"declined|decreased|doubled|tripled|went\s+up|gone\s+up|up|down|augmenté|passé|pasado|aumentado|gestegen|gestiegen)\s+"
+    r"(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Num:
+    start: int                    # span start, qualifier included
+    end: int
+    vstart: int                   # where the figure itself starts
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    share: float | None = None
+    qualifier: str = "exact"
+    kind: str = "count"           # count | share | countries
+    is_base: bool = False         # "of the 5,000", "Of around 900 people", "del total de 1500"
+    had_scale: bool = False
+    plain_digits: bool = False    # digits without separators (year candidate)
+
+    @property
+    def is_value(self) -> bool:
+        return self.kind in ("count", "share")
+
+
+def parse_digits(num: str, scale: str | None) -> float | None:
+    """'3,417' → 3417; '41.490' → 41490; '5 600' → 5600; '1.2' + 'million' → 1.2e6."""
+    s = num.replace("\u00a0", " ").replace("\u202f", " ")
+    if " " in s:
+        s = s.replace(" ", "")
+    elif re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", s):
+        s = s.replace(",", "")
+    elif re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", s) and not (scale and s.count(".") == 1):
+        s = s.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"\d+,\d+", s):
+        s = s.replace(",", ".")
+    try:
+        value = float(s)
+    except ValueError:
+        return None
+    if scale:
+        value *= {"k": 1e3, "m": 1e6, "bn": 1e9, "thousand": 1e3, "mil": 1e3, "million": 1e6,
+                  "millions": 1e6, "millones": 1e6, "millón": 1e6, "millionen": 1e6,
+                  "miljoen": 1e6, "billion": 1e9, "billions": 1e9, "miljard": 1e9,
+                  "milliard": 1e9, "milliards": 1e9}[scale.lower()]
+    return round(value, 6)
+
+
+def parse_words(words: str) -> float | None:
+    tokens = re.split(r"[\s-]+", words.lower())
+    tokens = [t for t in tokens if t != "and"]
+    if tokens[:2] == ["a", "dozen"]:
+        return 12.0
+    if tokens and tokens[0] in ("a", "an"):
+        tokens[0] = "one"
+    total, current = 0, 0
+    for t in tokens:
+        if t in UNITS:
+            current += UNITS[t]
+        elif t in TENS:
+            current += TENS[t]
+        elif t == "hundred":
+            current = max(current, 1) * 100
+        elif t in SCALES:
+            total += max(current, 1) * SCALES[t]
+            current = 0
+        else:
+            return None
+    return float(total + current)
+
+
+def _masked(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(start < e and s < end for s, e in spans)
+
+
+def mask_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for pat in DATE_MASKS + OTHER_MASKS:
+        spans.extend(m.span() for m in pat.finditer(text))
+    # footnote marks glued to a word or a closing bracket: "persons1", "(4,761)1"
+    spans.extend(m.span() for m in re.finditer(r"(?<=[)\]a-zA-Z”’\"])\d{1,3}\b", text))
+    return spans
+
+
+def _qualifier_before(text: str, start: int) -> tuple[str, int]:
+    window = text[max(0, start - 40):start]
+    m = QUALIFIER_BEFORE.search(window)
+    if not m:
+        return "exact", start
+    word = re.sub(r"\s+", " ", m.group("q").lower())
+    q = _QUAL_OF.get(word)
+    if q is None:
+        return "exact", start
+    return q, start - (len(window) - m.start("q"))
+
+
+def _atoms(text: str, masks: list[tuple[int, int]]) -> list[Num]:
+    atoms: list[Num] = []
+    taken: list[tuple[int, int]] = []
+    # share words first ("two-thirds", "half")
+    for pat, share in SHARE_WORDS:
+        for m in pat.finditer(text):
+            if _masked(taken, *m.span()):
+                continue
+            value = share
+            if value is None:  # "one in five"
+                value = 1 / parse_words(m.group(1))
+            atoms.append(Num(m.start(), m.end(), m.start(), share=round(value, 6), kind="share"))
+            taken.append(m.span())
+    for m in DIGIT_NUMBER.finditer(text):
+        if _masked(masks, m.start("num"), m.end("num")) or _masked(taken, *m.span()):
+            continue
+        value = parse_digits(m.group("num"), m.group("scale"))
+        if value is None:
+            continue
+        num = Num(m.start(), m.end(), m.start(), value=value, had_scale=bool(m.group("scale")),
+                  plain_digits=bool(re.fullmatch(r"\d+", m.group("num"))) and not m.group("scale"))
+        atoms.append(num)
+        taken.append(m.span())
+    for m in WORD_NUMBER.finditer(text):
+        if _masked(taken, *m.span()) or _masked(masks, *m.span()):
+            continue
+        value = parse_words(m.group(0))
+        if value is None:
+            continue
+        word = m.group(0).lower()
+        if word == "one" and not PERCENT_AFTER.match(text[m.end():]):
+            continue
+        if re.match(r"^\s*(?:of\s+(?:the|them|those|these)|another|other|or\s+two)\b", text[m.end():], re.I) and value < 10:
+            # "two of the ...", "one or two": not a figure on its own
+            if not PERCENT_AFTER.match(text[m.end():]):
+                continue
+        qualifier = "approx" if word.startswith("a dozen") else "exact"
+        atoms.append(Num(m.start(), m.end(), m.start(), value=value, qualifier=qualifier))
+        taken.append(m.span())
+    atoms.sort(key=lambda n: n.start)
+    # percentages
+    for a in atoms:
+        if a.kind == "count":
+            pm = PERCENT_AFTER.match(text[a.end:])
+            if pm:
+                a.share = round(a.value / 100, 6)
+                a.value = None
+                a.kind = "share"
+                a.end += pm.end()
+    return atoms
+
+
+def _is_year(text: str, n: Num) -> bool:
+    if not n.plain_digits or n.value is None or not (1900 <= n.value <= 2099) or n.value != int(n.value):
+        return False
+    after = text[n.end:]
+    if COUNT_NOUN_AFTER.match(after):
+        return False
+    return True
+
+
+def _range_between(text: str, a: Num, b: Num) -> bool:
+    gap = text[a.end:b.start]
+    if re.fullmatch(r"\s*(?:and|et|y|en|und|e)\s+", gap, re.I):
+        return bool(re.search(r"\b(?:between|entre|tussen|zwischen)\s+$", text[max(0, a.start - 15):a.start], re.I))
+    if re.fullmatch(r"\s*[-–]\s*", gap):
+        return True
+    if re.fullmatch(r"\s+(?:to|à|a|tot|till|bis)\s+", gap, re.I):
+        return True
+    return False
+
+
+def find_numbers(text: str) -> list[Num]:
+    """All figures in one sentence (see module docstring)."""
+    masks = mask_spans(text)
+    atoms = [a for a in _atoms(text, masks) if not _is_year(text, a)]
+    out: list[Num] = []
+    i = 0
+    while i < len(atoms):
+        a = atoms[i]
+        b = atoms[i + 1] if i + 1 < len(atoms) else None
+        if (b is not None and a.kind == b.kind and _range_between(text, a, b)):
+            lo = a.value if a.kind == "count" else a.share
+            hi = b.value if b.kind == "count" else b.share
+            if a.kind == "count" and b.had_scale and not a.had_scale and lo < hi / 1000:
+                lo = lo * _scale_of(text, b)     # "between 1.2 and 1.5 million"
+            if lo is not None and hi is not None and lo < hi:
+                if CHANGE_BEFORE.search(text[max(0, a.start - 40):a.start]):
+                    out.append(b)       # "rose from 2,000 to 5,000": the figure now is 5,000
+                elif a.kind == "count":
+                    prefix = re.search(r"\b(?:between|entre|tussen|zwischen|from|de|van|von)\s+$",
+                                       text[max(0, a.start - 15):a.start], re.I)
+                    start = a.start - len(prefix.group(0)) if prefix else a.start
+                    out.append(Num(start, b.end, a.start, low=lo, high=hi, qualifier="range"))
+                # a range of shares ("10-15 percent") is not supported: dropped
+                i += 2
+                continue
+        out.append(a)
+        i += 1
+    for n in out:
+        after = text[n.end:]
+        if n.kind == "count" and n.low is None:
+            if COUNTRY_NOUNS.match(after):
+                n.kind = "countries"
+            elif TIME_UNITS.match(after) or RATE_AFTER.match(after):
+                n.kind = "ignored"
+        if n.qualifier != "range":
+            q, qstart = _qualifier_before(text, n.start)
+            if q != "exact":
+                n.qualifier, n.start = q, qstart
+            elif AT_LEAST_AFTER.match(after):
+                n.qualifier = "at_least"
+                n.end += AT_LEAST_AFTER.match(after).end()
+    out = [n for n in out if n.kind != "ignored"]
+    _merge_share_with_count(text, out)
+    out = [n for n in out if n.kind != "merged"]
+    _mark_bases(text, out)
+    return out
+
+
+def _scale_of(text: str, b: Num) -> float:
+    m = DIGIT_NUMBER.match(text, b.vstart)
+    if m and m.group("scale"):
+        return parse_digits("1", m.group("scale"))
+    return 1.0
+
+
+_APPOSITION_GAP = re.compile(
+    r"\s*[,(—–-]?\s*(?:(?:or|ou|o|oder|soit|i\.e\.|that\s+is|namely)\s+)?[(—–-]?\s*", re.IGNORECASE
+)
+
+
+def _merge_share_with_count(text: str, nums: list[Num]) -> None:
+    """'some 47 percent, or 834' / '13 percent (4,761)' / '500 — 10 percent —' → one figure."""
+    for x, y in zip(nums, nums[1:]):
+        if x.kind == "merged" or y.kind == "merged":
+            continue
+        kinds = {x.kind, y.kind}
+        if kinds != {"count", "share"} or x.low is not None or y.low is not None:
+            continue
+        if not _APPOSITION_GAP.fullmatch(text[x.end:y.start]):
+            continue
+        count, share = (x, y) if x.kind == "count" else (y, x)
+        count.share = share.share
+        if count.qualifier == "exact" and share.qualifier in ("at_least", "more_than", "up_to", "less_than"):
+            count.qualifier = share.qualifier   # a bound carries over; "some 47 percent" does not make 834 approximate
+        count.start, count.end = min(x.start, y.start), max(x.end, y.end)
+        share.kind = "merged"
+
+
+def _mark_bases(text: str, nums: list[Num]) -> None:
+    """The Y of "X of the Y", "Of the 1,765 people ...", "del total de 1500"."""
+    for i, n in enumerate(nums):
+        if not n.is_value:
+            continue
+        before = text[max(0, n.start - 40):n.start]
+        if BASE_TOTAL_BEFORE.search(before):
+            n.is_base = True
+            continue
+        m = BASE_BEFORE.search(before)
+        if not m:
+            continue
+        head = before[:m.start()]
+        prev = nums[i - 1] if i > 0 else None
+        if prev is not None and prev.is_value and re.fullmatch(r"[\s)\]]*", text[prev.end:n.start - len(before) + m.start()]):
+            n.is_base = True          # "1,200 of the 5,000", "eight percent of the up to 8,202"
+        elif CLAUSE_START.search(head) and re.match(r"(?:of|von|van|de)\b", before[m.start():].strip(), re.I) \
+                and re.match(r"\s*(?:of|von|van)\b", before[m.start():], re.I):
+            n.is_base = True          # "Of around 900 people from ...", "Von 296 ..."
