@@ -699,3 +699,61 @@ def _fetch_http(
     finally:
         if own_session:
             session.close()
+
+
+WORLD_BANK_API_PATH = re.compile(r"/v2/(?:[a-z]{2}/)?country/[^/]+/indicator/[^/]+/?$", re.IGNORECASE)
+
+
+def is_world_bank_api(url: str) -> bool:
+    """A World Bank Indicators API v2 URL (paged JSON), e.g.
+    https://api.worldbank.org/v2/country/all/indicator/SP.POP.TOTL"""
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(WORLD_BANK_API_PATH.search(parts.path))
+
+
+def _with_query(url: str, **params: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    query += list(params.items())
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+
+
+def fetch_world_bank_pages(source_id: str, url: str, *, mode: str, raw_store: Path,
+                           previous: PreviousFetch | None = None, force: bool = False,
+                           per_page: int = 20000, max_pages: int = 200, **options) -> FetchResult:
+    """Fetch every page of a World Bank API request (each page with the retries, size cap and
+    timeouts of `fetch_source`) and store them as ONE document: a JSON array of the page bodies.
+    The document's SHA-256 decides whether anything changed."""
+    import json
+
+    base = _with_query(url, format="json", per_page=str(per_page))
+    first = fetch_source(source_id, _with_query(base, page="1"), mode=mode, raw_store=raw_store,
+                         force=True, **options)
+    if first.status == "failed":
+        return first
+    try:
+        meta = json.loads(first.body)[0]
+        pages = int(meta.get("pages") or 1) if isinstance(meta, dict) else 1
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError):
+        pages = 1  # not a paged response: the extractor will say what is wrong with it
+    if pages > max_pages:
+        return _failed(source_id, url, mode, f"{source_id}: GET {url}: the API reports {pages} pages "
+                                             f"(more than {max_pages})",
+                       http_status=first.http_status, attempts=first.attempts)
+    bodies = [first.body]
+    attempts = first.attempts
+    for number in range(2, pages + 1):
+        page = fetch_source(source_id, _with_query(base, page=str(number)), mode=mode, raw_store=raw_store,
+                            force=True, **options)
+        attempts += page.attempts
+        if page.status == "failed":
+            return page
+        bodies.append(page.body)
+    body = b"[" + b",".join(bodies) + b"]"
+    sha256 = hashlib.sha256(body).hexdigest()
+    path = _store(raw_store, body, sha256)
+    changed = force or previous is None or previous.sha256 != sha256
+    return FetchResult(source_id=source_id, url=url, mode=mode, status="fetched" if changed else "unchanged",
+                       http_status=first.http_status, bytes=len(body), sha256=sha256, etag=None,
+                       last_modified=None, changed=changed, fetched_at=_now(), error=None, raw_path=path,
+                       attempts=attempts, body=body)

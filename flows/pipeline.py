@@ -15,7 +15,7 @@ import pandas as pd
 
 from flows.catalog import Source
 from flows.config import Paths
-from flows.fetch import FetchResult, PreviousFetch, fetch_source
+from flows.fetch import FetchResult, PreviousFetch, fetch_source, fetch_world_bank_pages, is_world_bank_api
 from flows.harmonise import resolve_areas, with_catalog_defaults
 from schemas.figure import FIGURE_COLUMNS, FIGURE_KEY, Figure
 from schemas.raw import RAW_MODELS
@@ -80,7 +80,8 @@ def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch
           override: str | None = None, force: bool = False) -> FetchResult:
     url = source.url_for(mode, override)
     PROGRESS(source.id, "fetch", url)
-    result = fetch_source(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force)
+    transport = fetch_world_bank_pages if is_world_bank_api(url) else fetch_source
+    result = transport(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force)
     PROGRESS(source.id, "fetched", result.status)
     return result
 

@@ -5,7 +5,8 @@ qualifier, value, value_low, value_high, share, share_of, countries_count, refer
 page, quote, document_url, is_secondary, flag, note.
 
 `area_code` is empty for countries (the pipeline maps the published name to ISO3) and a
-region code from `flows/reference/regions.csv` for regional figures and totals. A
+region code from `flows/reference/regions.csv` for regional figures and totals. The same
+columns may come as an XLSX workbook (first sheet). A
 transcription is its own source of truth: mirror and live mode read the same file.
 """
 from __future__ import annotations
@@ -13,6 +14,9 @@ from __future__ import annotations
 import pandas as pd
 
 from flows.extractors.common import number, read_csv_cells
+from flows.extractors.errors import ExtractError
+from flows.extractors.spreadsheet import read_table_file
+from schemas.validate import SourceError
 
 COLUMNS = ["publication_id", "area_as_published", "area_code", "metric", "variant", "qualifier",
            "value", "value_low", "value_high", "share", "share_of", "countries_count",
@@ -20,7 +24,17 @@ COLUMNS = ["publication_id", "area_as_published", "area_code", "metric", "varian
 
 
 def extract(raw: bytes, source) -> pd.DataFrame:
-    return read_csv_cells(raw, source.id, required=COLUMNS)
+    if raw[:4] != b"PK\x03\x04":
+        return read_csv_cells(raw, source.id, required=COLUMNS)
+    try:  # an XLSX workbook (a zip): the first sheet, in the same columns
+        frame = read_table_file(raw, name=f"{source.id}.xlsx")
+    except ExtractError as exc:
+        raise SourceError(source.id, str(exc)) from None
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise SourceError(source.id, f"column {missing[0]!r} missing")
+    frame.insert(0, "source_row", range(2, len(frame) + 2))
+    return frame
 
 
 def normalise(frame: pd.DataFrame, source) -> pd.DataFrame:
