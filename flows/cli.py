@@ -150,17 +150,7 @@ def sql(
     """Run one read-only query on the warehouse (or on the published bundle)."""
     import duckdb
 
-    from warehouse.db import WarehouseBusy, connect
-
-    where = data_paths()
-    try:
-        con = _published_connection(where.published) if published else connect(where.db, read_only=True)
-    except WarehouseBusy:
-        fail(f"a run is writing the warehouse right now ({where.db}); try again in a moment, or query the last "
-             f"published bundle: ftf sql --published \"select * from marts.fighters_per_million limit 5\" "
-             f"(files in {where.published})", 3)
-    except FileNotFoundError as exc:
-        fail(str(exc), 2)
+    con = _open_read_only(published=published)
     try:
         cursor = con.execute(query)
         columns = [d[0] for d in cursor.description] if cursor.description else []
@@ -317,17 +307,27 @@ def claims(
             console.print(f"[yellow]unresolved[/] {u.figure!r} ({u.reason}): {u.quote}", highlight=False)
 
 
-def _read(fn):
-    """Run fn(con) on a read-only connection, with a clear message when a run holds the file."""
+def _open_read_only(*, published: bool = False):
+    """A read-only connection to the warehouse (or to the published bundle), with a clear
+    message instead of DuckDB's lock error when a run holds the file."""
     from warehouse.db import WarehouseBusy, connect
 
     where = data_paths()
+    if published:
+        return _published_connection(where.published)
     try:
-        con = connect(where.db, read_only=True)
+        return connect(where.db, read_only=True)
     except WarehouseBusy:
-        fail(f"a run is writing the warehouse right now ({where.db}); try again in a moment", 3)
+        fail(f"a run is writing the warehouse right now ({where.db}); try again in a moment, or query the last "
+             f"published bundle: ftf sql --published \"select * from marts.fighters_per_million limit 5\" "
+             f"(files in {where.published})", 3)
     except FileNotFoundError as exc:
         fail(str(exc), 2)
+
+
+def _read(fn):
+    """Run fn(con) on a read-only connection."""
+    con = _open_read_only()
     try:
         return fn(con)
     finally:
