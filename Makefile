@@ -5,11 +5,15 @@ BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup run test clean help
+.PHONY: setup browser run test clean help server deploy worker e2e
 
 help:
 	@echo "make run    - set up .venv and run the main job on the embedded mirror (offline)"
-	@echo "make test   - set up .venv and run the tests"
+	@echo "make test   - set up .venv (and headless Chromium for the report test) and run the tests"
+	@echo "make server - local Prefect server and UI on http://127.0.0.1:4200 (leave it running)"
+	@echo "make deploy - create the ftf-process work pool and the refresh-daily / refresh-manual deployments"
+	@echo "make worker - start a process worker that runs the deployments' flow runs"
+	@echo "make e2e    - end-to-end test on a real server and worker (about 2 minutes)"
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,8 +27,36 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/ftf run --mode mirror
 
-test: setup
+# Headless Chromium + chromedriver for tests/test_report_browser.py (Debian packages; needs root).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
+	fi
+
+test: setup browser
 	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
+
+# ---- Prefect: server, deployments, worker (README "Schedule it"; deploy/prefect.yaml) ----------
+# `make server` in one terminal, then `make deploy` and `make worker` in another.
+PREFECT_PORT ?= 4200
+deploy worker: export PREFECT_API_URL ?= http://127.0.0.1:$(PREFECT_PORT)/api
+
+server: setup
+	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+
+deploy: setup
+	@$(BIN)/python -m flows.serve wait "$$PREFECT_API_URL" 30
+	$(BIN)/prefect work-pool create ftf-process --type process --overwrite
+	$(BIN)/prefect --no-prompt deploy --all --prefect-file deploy/prefect.yaml
+
+# FTF_PROJECT_DIR: the checkout the deployments' pull step moves each flow run into.
+worker: export FTF_PROJECT_DIR ?= $(CURDIR)
+worker: setup
+	@$(BIN)/python -m flows.serve wait "$$PREFECT_API_URL" 30
+	$(BIN)/prefect worker start --pool ftf-process --type process
+
+e2e: setup
+	FTF_E2E=1 $(BIN)/python -m pytest tests/e2e -p no:cacheprovider --durations=0 -s

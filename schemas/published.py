@@ -54,3 +54,342 @@ class FightersPerMillion(pa.DataFrameModel):
         strict = True
         coerce = True
         unique = ["source_id", "publication_id", "country_iso3", "metric", "variant", "reference_date"]
+
+
+# --------------------------------------------------------------------------- shared wording
+# One description per recurring column, so the same column means the same thing in every table.
+_ISO3 = "ISO 3166-1 alpha-3 code of the country (Kosovo XKX, Palestine PSE)"
+_NAME = "Country name from ref.countries (else as published)"
+_METRIC = "What is counted: travelled, returned, killed, detained, women, minors, prosecuted, present, relocated"
+_QUALIFIER = "How the publisher qualified the number: exact, approx, at_least, more_than, up_to, less_than or range"
+_PUBLICATION = "The report or statement the figure belongs to (e.g. soufan_2017_10)"
+_PUBLISHED_ON = "Publication date: the earliest published_on of any figure of that publication"
+_REFERENCE_DATE = "The date the figure describes (valid time)"
+_DOC = "Where the figure was read (the publication itself or a document quoting it)"
+_SECONDARY = "True when that document only quotes the publication (a news article, a transcription)"
+_PAGE = "Page, table or section of the document"
+_QUOTE = "Verbatim text the figure came from"
+_FLAG = "CONFLICT or LOW CONFIDENCE where the transcription says so"
+_PICK = ("one figure per publication: main reading (variant '') first, then the publication's own "
+         "document over a secondary one, then unflagged, then the latest reference date")
+_REGION = "Region code from ref.regions (EU, WEUR, MAGHREB, ...; WLD = world)"
+
+
+def _value(what: str = "") -> dict:
+    return dict(nullable=True, ge=0, description=f"Point value{what} as published (empty for a range)")
+
+
+@published
+class CountryEstimates(pa.DataFrameModel):
+    country_iso3: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$", description=_ISO3)
+    country_name: Series[str] = pa.Field(description=_NAME)
+    metric: Series[str] = pa.Field(isin=METRICS, description=_METRIC)
+    qualifier: Series[str] = pa.Field(isin=QUALIFIERS, description="Qualifier of the best estimate: exact, approx, at_least, more_than, up_to, less_than or range")
+    value: Series[float] = pa.Field(**_value(" of the best estimate"))
+    value_low: Series[float] = pa.Field(nullable=True, ge=0, description="Low end of the best estimate when it is a range")
+    value_high: Series[float] = pa.Field(nullable=True, ge=0, description="High end of the best estimate when it is a range")
+    best_publication_id: Series[str] = pa.Field(description="Publication the best estimate comes from (the latest one giving this country and metric)")
+    best_source_id: Series[str] = pa.Field(description="Catalog source the best estimate was loaded from")
+    best_published_on: Series[pd.Timestamp] = pa.Field(description="Publication date of best_publication_id")
+    reference_date: Series[pd.Timestamp] = pa.Field(description="The date the best estimate describes (valid time)")
+    is_secondary: Series[bool] = pa.Field(description=_SECONDARY)
+    document_url: Series[str] = pa.Field(description=_DOC)
+    page: Series[str] = pa.Field(nullable=True, description=_PAGE)
+    quote: Series[str] = pa.Field(nullable=True, description=_QUOTE)
+    flag: Series[str] = pa.Field(nullable=True, description=_FLAG)
+    publications: Series[int] = pa.Field(ge=1, description="Number of publications giving an accepted figure for this country and metric")
+    min_value: Series[float] = pa.Field(ge=0, description="Lowest value across those publications (a range counts with its low end)")
+    min_publication_id: Series[str] = pa.Field(description="Publication that gave min_value")
+    max_value: Series[float] = pa.Field(ge=0, description="Highest value across those publications (a range counts with its high end)")
+    max_publication_id: Series[str] = pa.Field(description="Publication that gave max_value")
+    first_published_on: Series[pd.Timestamp] = pa.Field(description="Publication date of the earliest publication giving this country and metric")
+    publication_ids: Series[str] = pa.Field(description="Every publication giving this country and metric, oldest first, comma-separated")
+    pending_claims: Series[int] = pa.Field(ge=0, description="Figures for this country and metric still pending review (not used above)")
+
+    @pa.dataframe_check(error="min_value is greater than max_value")
+    def min_below_max(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["min_value"] <= df["max_value"]
+
+    @pa.dataframe_check(error="the best estimate has no number")
+    def has_a_number(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["value"].notna() | df["value_low"].notna() | df["value_high"].notna()
+
+    class Config:
+        name = "country_estimates"
+        description = ("One row per country × metric: the best estimate under a documented rule — accepted "
+                       "country-level figures only (pending and rejected claims never count); " + _PICK +
+                       "; the best is the figure of the latest publication (ties: primary over secondary, "
+                       "then the later reference date) — with its qualifier or range, where it came from, "
+                       "and the lowest and highest value across publications")
+        strict = True
+        coerce = True
+        unique = ["country_iso3", "metric"]
+
+
+@published
+class ReturneeRates(pa.DataFrameModel):
+    country_iso3: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$", description=_ISO3)
+    country_name: Series[str] = pa.Field(description=_NAME)
+    publication_id: Series[str] = pa.Field(description=_PUBLICATION)
+    published_on: Series[pd.Timestamp] = pa.Field(description=_PUBLISHED_ON)
+    reference_date: Series[pd.Timestamp] = pa.Field(description="The date the figures describe (the later of the two when they differ)")
+    travelled: Series[float] = pa.Field(**_value(" of people who travelled"))
+    travelled_low: Series[float] = pa.Field(nullable=True, ge=0, description="Low end when travelled is a range")
+    travelled_high: Series[float] = pa.Field(nullable=True, ge=0, description="High end when travelled is a range")
+    travelled_qualifier: Series[str] = pa.Field(nullable=True, isin=QUALIFIERS, description="Qualifier of the travelled figure")
+    returned: Series[float] = pa.Field(**_value(" of people who returned"))
+    returned_low: Series[float] = pa.Field(nullable=True, ge=0, description="Low end when returned is a range")
+    returned_high: Series[float] = pa.Field(nullable=True, ge=0, description="High end when returned is a range")
+    returned_qualifier: Series[str] = pa.Field(nullable=True, isin=QUALIFIERS, description="Qualifier of the returned figure")
+    return_rate: Series[float] = pa.Field(nullable=True, ge=0, description="returned / travelled, rounded to 3 decimals; empty unless both are point values")
+    travelled_per_million: Series[float] = pa.Field(nullable=True, ge=0, description="travelled per million inhabitants (3 decimals)")
+    returned_per_million: Series[float] = pa.Field(nullable=True, ge=0, description="returned per million inhabitants (3 decimals)")
+    population_year: Series[pd.Int64Dtype] = pa.Field(nullable=True, description="Year of the population used: the reference year, else the latest earlier year")
+    population: Series[pd.Int64Dtype] = pa.Field(nullable=True, gt=0, description="World Bank total population (SP.POP.TOTL) of that year")
+    population_basis: Series[str] = pa.Field(nullable=True, isin=["known_at_publication", "current_fallback"],
+                                             description="known_at_publication: the value the warehouse held on the publication date; current_fallback: nothing was known then, the current value is used")
+    population_known_since: Series[pd.Timestamp] = pa.Field(nullable=True, description="Since when the warehouse has known the population value used (its vintage date)")
+    travelled_document_url: Series[str] = pa.Field(nullable=True, description="Where the travelled figure was read")
+    travelled_quote: Series[str] = pa.Field(nullable=True, description="Verbatim text of the travelled figure")
+    returned_document_url: Series[str] = pa.Field(nullable=True, description="Where the returned figure was read")
+    returned_quote: Series[str] = pa.Field(nullable=True, description="Verbatim text of the returned figure")
+
+    @pa.dataframe_check(error="return_rate is not returned / travelled")
+    def rate_matches(cls, df: pd.DataFrame) -> Series[bool]:
+        expected = (df["returned"] / df["travelled"]).round(3)
+        return df["return_rate"].isna() | ((df["return_rate"] - expected).abs() < 1e-9)
+
+    @pa.dataframe_check(error="a row needs a travelled or a returned figure")
+    def has_a_figure(cls, df: pd.DataFrame) -> Series[bool]:
+        cols = ["travelled", "travelled_low", "travelled_high", "returned", "returned_low", "returned_high"]
+        return df[cols].notna().any(axis=1)
+
+    class Config:
+        name = "returnee_rates"
+        description = ("One row per country × publication giving the country's travelled or returned figure "
+                       "(accepted only; " + _PICK + "): both side by side, the share that returned and both per "
+                       "million inhabitants, using the population of the reference year as the warehouse knew it "
+                       "on the publication date (else the current value, as population_basis says)")
+        strict = True
+        coerce = True
+        unique = ["country_iso3", "publication_id"]
+
+
+@published
+class RegionTotals(pa.DataFrameModel):
+    region_code: Series[str] = pa.Field(description=_REGION)
+    region_name: Series[str] = pa.Field(description="Region name from ref.regions")
+    publication_id: Series[str] = pa.Field(description=_PUBLICATION)
+    published_on: Series[pd.Timestamp] = pa.Field(description=_PUBLISHED_ON)
+    membership_date: Series[pd.Timestamp] = pa.Field(description="Date membership is taken at: the regional figure's reference date, else the latest reference date of the publication's country figures")
+    metric: Series[str] = pa.Field(isin=METRICS, description=_METRIC)
+    publisher_qualifier: Series[str] = pa.Field(nullable=True, isin=QUALIFIERS, description="Qualifier of the publisher's own regional figure")
+    publisher_value: Series[float] = pa.Field(nullable=True, ge=0, description="The publisher's own figure for the region (empty if it gave none, or a range)")
+    publisher_value_low: Series[float] = pa.Field(nullable=True, ge=0, description="Low end of the publisher's regional range")
+    publisher_value_high: Series[float] = pa.Field(nullable=True, ge=0, description="High end of the publisher's regional range")
+    member_sum: Series[float] = pa.Field(nullable=True, ge=0, description="Sum of the member countries' point values in this publication; empty when a counted member gave only a range or none has a figure")
+    member_sum_low: Series[float] = pa.Field(nullable=True, ge=0, description="Sum with ranges at their low end")
+    member_sum_high: Series[float] = pa.Field(nullable=True, ge=0, description="Sum with ranges at their high end")
+    member_qualifiers: Series[str] = pa.Field(nullable=True, description="Qualifiers of the summed member figures (e.g. 'approx, exact')")
+    countries_counted: Series[int] = pa.Field(ge=0, description="Member countries with a figure in this publication")
+    counted_members: Series[str] = pa.Field(nullable=True, description="Their ISO3 codes, comma-separated")
+    members_total: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, description="Members of the region at membership_date (empty for WLD: every country)")
+    members_missing: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, description="Members without a figure in this publication (empty for WLD)")
+    missing_members: Series[str] = pa.Field(nullable=True, description="Their ISO3 codes, comma-separated (empty for WLD)")
+    gap: Series[float] = pa.Field(nullable=True, description="publisher_value − member_sum: how much of the publisher's regional figure the member figures do not account for")
+    region_defined_by: Series[str] = pa.Field(nullable=True, description="How the warehouse defines the region's members (treaty, UN M49 sub-region, or an approximation and why)")
+    publisher_document_url: Series[str] = pa.Field(nullable=True, description="Where the publisher's regional figure was read")
+    publisher_quote: Series[str] = pa.Field(nullable=True, description="Verbatim text of the publisher's regional figure")
+
+    @pa.dataframe_check(error="countries_counted + members_missing differs from members_total")
+    def members_add_up(cls, df: pd.DataFrame) -> Series[bool]:
+        listed = df["members_total"].notna()
+        return ~listed | (df["countries_counted"] + df["members_missing"] == df["members_total"])
+
+    class Config:
+        name = "region_totals"
+        description = ("One row per region × publication × metric: the sum of the member countries' accepted "
+                       "figures (members as of the publication's reference date, from ref.region_members) beside "
+                       "the publisher's own regional figure where one exists, with the members counted and missing")
+        strict = True
+        coerce = True
+        unique = ["region_code", "publication_id", "metric"]
+
+
+@published
+class SourceComparison(pa.DataFrameModel):
+    country_iso3: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$", description=_ISO3)
+    country_name: Series[str] = pa.Field(description=_NAME)
+    metric: Series[str] = pa.Field(isin=METRICS, description=_METRIC)
+    publications: Series[int] = pa.Field(ge=1, description="Number of publications giving an accepted figure")
+    values_by_publication: Series[str] = pa.Field(description="Each publication's value side by side, oldest first: 'publication date: [qualifier] value or low–high [other readings: ...]'")
+    min_value: Series[float] = pa.Field(ge=0, description="Lowest value (a range counts with its low end)")
+    min_publication_id: Series[str] = pa.Field(description="Publication that gave min_value")
+    max_value: Series[float] = pa.Field(ge=0, description="Highest value (a range counts with its high end)")
+    max_publication_id: Series[str] = pa.Field(description="Publication that gave max_value")
+    spread: Series[float] = pa.Field(nullable=True, ge=1, description="max_value / min_value (2 decimals); empty when min_value is 0")
+    disagreement_ratio: Series[float] = pa.Field(gt=1, description="Threshold of the disagreement rule (1.5)")
+    disagreement: Series[bool] = pa.Field(description="True when the highest low end is more than disagreement_ratio × the lowest high end: no single number lies within 50 % of every publication's estimate, even reading ranges in their favour")
+    contemporary_disagreement: Series[bool] = pa.Field(description="The same rule applied only to publications published less than 365 days apart (disagreement not explained by years of growth)")
+    readings_differ: Series[bool] = pa.Field(description="True when one publication is read differently by two documents or gives two variants (e.g. official vs unofficial)")
+    flagged_conflict: Series[bool] = pa.Field(description="True when a transcription flagged one of the figures as CONFLICT")
+    first_published_on: Series[pd.Timestamp] = pa.Field(description="Publication date of the earliest publication compared")
+    last_published_on: Series[pd.Timestamp] = pa.Field(description="Publication date of the latest publication compared")
+
+    @pa.dataframe_check(error="a comparison needs two publications or two differing readings")
+    def compares_something(cls, df: pd.DataFrame) -> Series[bool]:
+        return (df["publications"] >= 2) | df["readings_differ"]
+
+    class Config:
+        name = "source_comparison"
+        description = ("One row per country × metric given by at least two publications (or by one publication "
+                       "in two differing readings): each publication's value side by side (accepted only; " + _PICK +
+                       "), the spread and a boolean disagreement under a documented threshold")
+        strict = True
+        coerce = True
+        unique = ["country_iso3", "metric"]
+
+
+@published
+class EstimateTimeline(pa.DataFrameModel):
+    country_iso3: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$", description=_ISO3)
+    country_name: Series[str] = pa.Field(description=_NAME)
+    metric: Series[str] = pa.Field(isin=METRICS, description=_METRIC)
+    position: Series[int] = pa.Field(ge=1, description="Place in the series by publication date (1 = earliest)")
+    series_length: Series[int] = pa.Field(ge=1, description="Number of publications in this country × metric series")
+    publication_id: Series[str] = pa.Field(description=_PUBLICATION)
+    source_id: Series[str] = pa.Field(description="Catalog source the figure was loaded from")
+    published_on: Series[pd.Timestamp] = pa.Field(description=_PUBLISHED_ON)
+    reference_date: Series[pd.Timestamp] = pa.Field(description=_REFERENCE_DATE)
+    qualifier: Series[str] = pa.Field(isin=QUALIFIERS, description=_QUALIFIER)
+    value: Series[float] = pa.Field(**_value())
+    value_low: Series[float] = pa.Field(nullable=True, ge=0, description="Low end of a published range")
+    value_high: Series[float] = pa.Field(nullable=True, ge=0, description="High end of a published range")
+    previous_publication_id: Series[str] = pa.Field(nullable=True, description="The publication before this one in the series")
+    previous_value: Series[float] = pa.Field(nullable=True, ge=0, description="Its point value (empty for a range)")
+    change_from_previous: Series[float] = pa.Field(nullable=True, description="value − previous_value (empty when either is a range)")
+    is_latest: Series[bool] = pa.Field(description="True for the latest publication of the series (the one country_estimates uses, unless two share a date)")
+    readings: Series[int] = pa.Field(ge=1, description="Accepted readings of this publication for the country and metric (more than 1: variants or documents that differ; see source_comparison)")
+    is_secondary: Series[bool] = pa.Field(description=_SECONDARY)
+    document_url: Series[str] = pa.Field(description=_DOC)
+    page: Series[str] = pa.Field(nullable=True, description=_PAGE)
+    quote: Series[str] = pa.Field(nullable=True, description=_QUOTE)
+    flag: Series[str] = pa.Field(nullable=True, description=_FLAG)
+
+    @pa.dataframe_check(error="position is beyond series_length")
+    def position_in_series(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["position"] <= df["series_length"]
+
+    class Config:
+        name = "estimate_timeline"
+        description = ("One row per country × metric × publication: the series of accepted estimates in "
+                       "publication-date order (" + _PICK + "), with the change from the previous publication")
+        strict = True
+        coerce = True
+        unique = ["country_iso3", "metric", "publication_id"]
+
+
+@published
+class HeadlineFigures(pa.DataFrameModel):
+    publication_id: Series[str] = pa.Field(description=_PUBLICATION)
+    published_on: Series[pd.Timestamp] = pa.Field(description=_PUBLISHED_ON)
+    metric: Series[str] = pa.Field(isin=METRICS, description=_METRIC)
+    stated_qualifier: Series[str] = pa.Field(nullable=True, isin=QUALIFIERS, description="Qualifier of the total as the publisher stated it")
+    stated_value: Series[float] = pa.Field(nullable=True, ge=0, description="The total as the publisher stated it (empty if none is in the warehouse, or a range)")
+    stated_value_low: Series[float] = pa.Field(nullable=True, ge=0, description="Low end of a stated range")
+    stated_value_high: Series[float] = pa.Field(nullable=True, ge=0, description="High end of a stated range")
+    stated_countries: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1, description="Number of countries the publisher said the total covers")
+    stated_text: Series[str] = pa.Field(nullable=True, description="The stated total in words, e.g. 'at least 5,600 from 33 countries'")
+    warehouse_sum: Series[float] = pa.Field(nullable=True, ge=0, description="Sum of the publication's accepted country figures (point values; empty when one is a range)")
+    warehouse_sum_low: Series[float] = pa.Field(nullable=True, ge=0, description="That sum with ranges at their low end")
+    warehouse_sum_high: Series[float] = pa.Field(nullable=True, ge=0, description="That sum with ranges at their high end")
+    warehouse_countries: Series[int] = pa.Field(ge=0, description="Countries with an accepted figure for this publication and metric in the warehouse")
+    gap: Series[float] = pa.Field(nullable=True, description="stated_value − warehouse_sum: what the transcribed country figures do not account for")
+    countries_gap: Series[pd.Int64Dtype] = pa.Field(nullable=True, description="stated_countries − warehouse_countries")
+    pending_claims: Series[int] = pa.Field(ge=0, description="Figures of this publication and metric (any area) still pending review, not counted above")
+    stated_source_id: Series[str] = pa.Field(nullable=True, description="Catalog source the stated total was loaded from")
+    stated_document_url: Series[str] = pa.Field(nullable=True, description="Where the stated total was read")
+    stated_page: Series[str] = pa.Field(nullable=True, description="Page, table or section of the stated total")
+    stated_quote: Series[str] = pa.Field(nullable=True, description="Verbatim text of the stated total")
+
+    @pa.dataframe_check(error="gap is not stated_value − warehouse_sum")
+    def gap_matches(cls, df: pd.DataFrame) -> Series[bool]:
+        expected = df["stated_value"] - df["warehouse_sum"]
+        return df["gap"].isna() | ((df["gap"] - expected).abs() < 1e-9)
+
+    class Config:
+        name = "headline_figures"
+        description = ("One row per publication × metric: the total and the number of countries as the publisher "
+                       "stated them (accepted world-level figures) beside what the warehouse sums from the same "
+                       "publication's accepted country figures, and the gap")
+        strict = True
+        coerce = True
+        unique = ["publication_id", "metric"]
+
+
+@published
+class PendingFigures(pa.DataFrameModel):
+    source_id: Series[str] = pa.Field(description="Catalog id of the source the claim was loaded from")
+    publication_id: Series[str] = pa.Field(description=_PUBLICATION)
+    area_code: Series[str] = pa.Field(description="ISO3 country code or region code (WLD = world)")
+    area_name: Series[str] = pa.Field(description="Country or region name (else as published)")
+    area_kind: Series[str] = pa.Field(isin=["country", "region", "world"], description="country, region or world")
+    country_as_published: Series[str] = pa.Field(description="The area name exactly as the document wrote it")
+    metric: Series[str] = pa.Field(isin=METRICS, description=_METRIC)
+    variant: Series[str] = pa.Field(description="Distinguishes two statements of one metric in one publication; usually empty")
+    qualifier: Series[str] = pa.Field(isin=QUALIFIERS, description=_QUALIFIER)
+    value: Series[float] = pa.Field(**_value(" claimed"))
+    value_low: Series[float] = pa.Field(nullable=True, ge=0, description="Low end of a claimed range")
+    value_high: Series[float] = pa.Field(nullable=True, ge=0, description="High end of a claimed range")
+    share: Series[float] = pa.Field(nullable=True, ge=0, le=1, description="A claimed share (0-1) instead of a count, e.g. 'ten percent went back'")
+    share_of: Series[str] = pa.Field(nullable=True, isin=METRICS, description="The metric the share is a share of")
+    countries_count: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1, description="Number of countries a total is said to cover")
+    reference_date: Series[pd.Timestamp] = pa.Field(description=_REFERENCE_DATE)
+    published_on: Series[pd.Timestamp] = pa.Field(description="When the document with the claim was published")
+    accepted_qualifier: Series[str] = pa.Field(nullable=True, isin=QUALIFIERS, description="Qualifier of the accepted figure for the same publication, area and metric")
+    accepted_value: Series[float] = pa.Field(nullable=True, ge=0, description="The accepted figure's point value")
+    accepted_value_low: Series[float] = pa.Field(nullable=True, ge=0, description="The accepted figure's low end")
+    accepted_value_high: Series[float] = pa.Field(nullable=True, ge=0, description="The accepted figure's high end")
+    accepted_source_id: Series[str] = pa.Field(nullable=True, description="Source of the accepted figure (empty: nothing accepted to compare with)")
+    agrees_with_accepted: Series[pd.BooleanDtype] = pa.Field(nullable=True, description="True when the claim has the same value/range as the accepted figure; empty when there is none")
+    is_secondary: Series[bool] = pa.Field(description=_SECONDARY)
+    document_url: Series[str] = pa.Field(description=_DOC)
+    page: Series[str] = pa.Field(nullable=True, description=_PAGE)
+    quote: Series[str] = pa.Field(nullable=True, description=_QUOTE)
+    flag: Series[str] = pa.Field(nullable=True, description=_FLAG)
+    note: Series[str] = pa.Field(nullable=True, description="Extraction or curation note")
+
+    class Config:
+        name = "pending_figures"
+        description = ("One row per figure pending review (e.g. claims extracted from a news report), kept out of "
+                       "every other table, beside the accepted figure of the same publication, area and metric")
+        strict = True
+        coerce = True
+
+
+_TYPES = {"float64": "number", "Float64": "number", "int64": "integer", "Int64": "integer", "int32": "integer",
+          "bool": "boolean", "boolean": "boolean", "str": "string", "object": "string"}
+
+
+def column_type(dtype) -> str:
+    """A plain type name for docs and Table Schema: string, number, integer, boolean, date."""
+    text = str(dtype)
+    if text.startswith("datetime64"):
+        return "date"
+    return _TYPES.get(text, "string")
+
+
+def data_dictionary_markdown(heading_level: int = 3) -> str:
+    """The README data dictionary: every published table with its description and every
+    column with its type, whether it may be empty, and its description (from the contracts)."""
+    hashes = "#" * heading_level
+    parts = []
+    for name in sorted(PUBLISHED):
+        schema = PUBLISHED[name].to_schema()
+        parts.append(f"{hashes} `marts.{name}`\n\n{schema.description}\n")
+        parts.append("| column | type | empty allowed | description |\n|---|---|---|---|")
+        for column, spec in schema.columns.items():
+            description = (spec.description or "").replace("|", "\\|")
+            parts.append(f"| `{column}` | {column_type(spec.dtype)} | {'yes' if spec.nullable else 'no'} | {description} |")
+        parts.append("")
+    return "\n".join(parts).rstrip() + "\n"

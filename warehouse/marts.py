@@ -8,6 +8,7 @@ import duckdb
 import pandera.pandas as pa
 
 from schemas.published import PUBLISHED
+from warehouse.regions import load_regions
 
 MARTS_DIR = Path(__file__).resolve().parent / "marts"
 
@@ -33,6 +34,7 @@ def build_marts(con: duckdb.DuckDBPyConnection, names: list[str] | None = None) 
     counts = {}
     con.execute("BEGIN TRANSACTION")
     try:
+        load_regions(con)  # ref.regions / ref.region_members: the warehouse's copy of the member lists
         for name, path in files.items():
             if names and name not in names:
                 continue

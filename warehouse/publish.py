@@ -56,12 +56,14 @@ def export_tables(con: duckdb.DuckDBPyConnection, folder: Path) -> list[dict]:
 
 
 def publish(con: duckdb.DuckDBPyConnection, target: Path, *, run_id: str,
-            extra: list = ()) -> dict:
+            extra: list = (), publish_to: str | None = None) -> dict:
     """Write the bundle for `run_id` to `target` (e.g. data/published). `extra` callables
-    (folder, manifest) -> None may add files (datapackage.json, report.html) before the swap."""
+    (folder, manifest) -> None may add files (datapackage.json, report.html) before the swap.
+    `publish_to` (a path or fsspec URL) also receives a copy of the finished bundle: deliver()."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".published-", dir=target.parent))
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; the bundle is meant to be read by others
     try:
         manifest = {"run_id": run_id, "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
                     "tables": export_tables(con, tmp)}
@@ -90,4 +92,46 @@ def publish(con: duckdb.DuckDBPyConnection, target: Path, *, run_id: str,
     finally:
         if tmp is not None and Path(tmp).exists():
             shutil.rmtree(tmp, ignore_errors=True)
+    if publish_to:
+        deliver(target, publish_to)
     return manifest
+
+
+def deliver(folder: Path, url: str) -> str:
+    """Copy the finished bundle in `folder` (not its previous/) to `url`: a local path or any
+    fsspec URL (file://, s3://, gcs://, memory://, ...). The bundle already there is first copied
+    to <url>/previous/; its manifest.json is removed before the upload and the new one is written
+    last, so a reader that starts from manifest.json never mixes two bundles. Returns `url`."""
+    import fsspec
+
+    folder = Path(folder)
+    fs, root = fsspec.core.url_to_fs(str(url))
+    root = root.rstrip("/")
+
+    def remote(relative: str) -> str:
+        return f"{root}/{relative}"
+
+    def put(source_path: str, destination: str, *, local: bool) -> None:
+        fs.makedirs(destination.rsplit("/", 1)[0], exist_ok=True)
+        if local:
+            fs.put_file(source_path, destination)
+        else:
+            fs.copy(source_path, destination)
+
+    fs.makedirs(root, exist_ok=True)
+    there = {p[len(root) + 1:]: p for p in fs.find(root) if not p[len(root) + 1:].startswith(PREVIOUS + "/")}
+    if MANIFEST in there:
+        if fs.exists(remote(PREVIOUS)):
+            fs.rm(remote(PREVIOUS), recursive=True)
+        for relative, path in sorted(there.items()):
+            put(path, remote(f"{PREVIOUS}/{relative}"), local=False)
+        fs.rm(remote(MANIFEST))
+    new = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*"))
+           if p.is_file() and p.relative_to(folder).parts[0] != PREVIOUS}
+    for relative, path in new.items():
+        if relative != MANIFEST:
+            put(str(path), remote(relative), local=True)
+    for relative in sorted(set(there) - set(new)):
+        fs.rm(remote(relative))
+    put(str(folder / MANIFEST), remote(MANIFEST), local=True)
+    return str(url)

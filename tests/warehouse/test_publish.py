@@ -1,0 +1,170 @@
+"""The published bundle: manifest, Parquet/CSV, datapackage.json (validated with frictionless),
+report.html + PNG charts, previous/, and delivery to another place through fsspec."""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+import duckdb
+import fsspec
+import pytest
+
+from flows.catalog import load_catalog
+from schemas.published import PUBLISHED
+from tests.warehouse.test_marts import mirror_warehouse
+from warehouse.datapackage import datapackage_extra
+from warehouse.publish import MANIFEST, PREVIOUS, publish
+from warehouse.report import CHARTS_DIR, REPORT, report_extra, report_markdown
+
+CHARTS = ["top_travelled", "top_returned", "return_rates", "per_million", "timelines"]
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    """Two runs published one after the other, each also delivered to memory:// ."""
+    home = mirror_warehouse(tmp_path_factory)
+    sources = list(load_catalog().values())
+    url = f"memory://ftf-test-{uuid.uuid4().hex[:8]}/published"
+    con = duckdb.connect(str(home.db))
+    try:
+        first = publish(con, home.published, run_id="run-one", publish_to=url,
+                        extra=[datapackage_extra(sources), report_extra(con, sources)])
+        second = publish(con, home.published, run_id="run-two", publish_to=url,
+                         extra=[datapackage_extra(sources), report_extra(con, sources)])
+        markdown = report_markdown(con, (home.published / REPORT).as_uri(), second)
+    finally:
+        con.close()
+    yield home, first, second, url, markdown
+    fs, root = fsspec.core.url_to_fs(url)
+    fs.rm(root.rsplit("/", 1)[0], recursive=True)
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_manifest_rows_and_checksums_match_the_files(bundle):
+    home, _, second, _, _ = bundle
+    manifest = json.loads((home.published / MANIFEST).read_text())
+    assert manifest == second
+    assert set(manifest) == {"run_id", "generated_at", "tables"}
+    assert {t["name"] for t in manifest["tables"]} == set(PUBLISHED)
+    for table in manifest["tables"]:
+        assert set(table) == {"name", "rows", "columns", "files", "sha256"}
+        parquet, csv = home.published / table["files"]["parquet"], home.published / table["files"]["csv"]
+        assert duckdb.sql(f"select count(*) from read_parquet('{parquet}')").fetchall()[0][0] == table["rows"]
+        assert duckdb.sql(f"select count(*) from read_csv('{csv}')").fetchall()[0][0] == table["rows"]
+        assert sha256(parquet) == table["sha256"]["parquet"] and sha256(csv) == table["sha256"]["csv"]
+        assert [c["name"] for c in table["columns"]] == list(PUBLISHED[table["name"]].to_schema().columns)
+
+
+def test_datapackage_is_valid_and_documented(bundle):
+    import frictionless
+
+    home, _, _, _, _ = bundle
+    report = frictionless.validate(str(home.published / "datapackage.json"))
+    assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])[:10]
+    package = json.loads((home.published / "datapackage.json").read_text())
+    resources = {r["name"]: r for r in package["resources"]}
+    assert set(resources) == set(PUBLISHED) | {f"{name}_csv" for name in PUBLISHED}
+    rates = resources["returnee_rates"]
+    schema = PUBLISHED["returnee_rates"].to_schema()
+    assert rates["description"] == schema.description
+    fields = {f["name"]: f for f in rates["schema"]["fields"]}
+    assert fields["return_rate"]["type"] == "number"
+    assert fields["return_rate"]["description"] == schema.columns["return_rate"].description
+    assert fields["published_on"]["type"] == "date" and fields["country_iso3"]["constraints"]["required"]
+    assert rates["schema"]["primaryKey"] == ["country_iso3", "publication_id"]
+    assert resources["returnee_rates_csv"]["hash"] == f"sha256:{sha256(home.published / 'returnee_rates.csv')}"
+    assert {s["id"] for s in package["sources"]} == set(load_catalog())
+    assert {l["name"] for l in package["licenses"]} == {"CC-BY-4.0", "ODC-PDDL-1.0"}
+    assert package["version"] == "run-two"
+
+
+def test_previous_bundle_is_kept(bundle):
+    home, first, _, _, _ = bundle
+    previous = home.published / PREVIOUS
+    assert json.loads((previous / MANIFEST).read_text()) == first
+    assert (previous / REPORT).exists() and (previous / "datapackage.json").exists()
+    assert sorted(p.name for p in (previous / CHARTS_DIR).iterdir()) == sorted(f"{c}.png" for c in CHARTS)
+    assert not (previous / PREVIOUS).exists()
+
+
+def test_publish_to_delivers_through_fsspec(bundle, tmp_path):
+    home, first, second, url, _ = bundle
+    fs, root = fsspec.core.url_to_fs(url)
+    assert json.loads(fs.cat(f"{root}/{MANIFEST}")) == second
+    assert json.loads(fs.cat(f"{root}/{PREVIOUS}/{MANIFEST}")) == first
+    for table in second["tables"]:
+        for kind in ("parquet", "csv"):
+            body = fs.cat(f"{root}/{table['files'][kind]}")
+            assert hashlib.sha256(body).hexdigest() == table["sha256"][kind]
+    assert fs.exists(f"{root}/{REPORT}") and fs.exists(f"{root}/{CHARTS_DIR}/timelines.png")
+    assert not fs.exists(f"{root}/{PREVIOUS}/{PREVIOUS}")
+    # a local folder, given as a file:// URL
+    from warehouse.publish import deliver
+    target = tmp_path / "elsewhere"
+    deliver(home.published, target.as_uri())
+    assert json.loads((target / MANIFEST).read_text()) == second
+    assert not (target / PREVIOUS).exists()
+
+
+def test_report_is_one_self_contained_file_with_png_charts(bundle):
+    home, _, _, _, _ = bundle
+    page = (home.published / REPORT).read_text(encoding="utf-8")
+    assert "<script src" not in page and "<link " not in page and "@import" not in page
+    assert "cdn.jsdelivr" not in page and "unpkg.com" not in page
+    for chart in CHARTS:
+        assert f'id="chart-{chart}"' in page
+        png = (home.published / CHARTS_DIR / f"{chart}.png").read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert "at least 5,600 from 33 countries" in page
+    assert "soufan_2017_10" in page and "icsr_2015_01" in page  # freshness table lists the sources
+
+
+def test_report_markdown_links_the_report_with_headline_numbers(bundle):
+    home, _, second, _, markdown = bundle
+    assert f"({(home.published / REPORT).as_uri()})" in markdown
+    assert "| soufan_2017_10 | returned | at least 5,600 from 33 countries |" in markdown
+    assert "Saudi Arabia | 3,244 | soufan_2017_10 | 760 |" in markdown
+    assert second["run_id"] in markdown
+
+
+def test_publish_task_leaves_a_markdown_artifact_linking_the_report(prefect_harness, tmp_path_factory):
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.refresh import publish_task
+
+    home = mirror_warehouse(tmp_path_factory)
+
+    @flow
+    def publish_only():
+        return publish_task(home.db, home.published, "run-artifact", None, list(load_catalog().values()))
+
+    assert publish_only()["run_id"] == "run-artifact"
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["refresh-report"])))
+    markdown = [a.data for a in artifacts if "run-artifact" in (a.data or "")]
+    assert markdown and f"]({(home.published / REPORT).resolve().as_uri()})" in markdown[0]
+    assert "at least 5,600 from 33 countries" in markdown[0]
+
+
+def test_report_is_built_from_empty_marts(tmp_path, tmp_path_factory):
+    """A warehouse without figures yet (or a run of one source) still gets a report and its PNGs."""
+    from warehouse.marts import build_marts
+    from warehouse.report import write_report
+
+    home = mirror_warehouse(tmp_path_factory)
+    con = duckdb.connect(str(home.db))
+    try:
+        con.execute("delete from history.figures")
+        build_marts(con)
+        written = write_report(con, tmp_path, {"run_id": "empty", "generated_at": "2026-01-01T00:00:00+00:00",
+                                               "tables": []})
+    finally:
+        con.close()
+    assert sorted(p.name for p in written) == sorted([f"{c}.png" for c in CHARTS] + [REPORT])
+    assert "No figures in the warehouse for this chart yet." in (tmp_path / REPORT).read_text(encoding="utf-8")

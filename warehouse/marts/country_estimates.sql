@@ -1,0 +1,79 @@
+-- country_estimates: one row per country × metric — the best estimate the warehouse can
+-- give, the range of values across publications, and where the best estimate came from.
+-- Rule (also in the contract, schemas/published.py):
+--   1. accepted country-level figures only: pending or rejected claims never count
+--      (pending_claims says how many wait for review);
+--   2. each publication contributes one figure per country × metric: its main reading
+--      (variant '') first, then the publication's own document over a secondary one quoting
+--      it, then an unflagged reading over a flagged one, then the latest reference date;
+--   3. the best estimate is the figure of the latest publication (publication date = the
+--      earliest published_on of any figure of that publication); ties: primary over
+--      secondary, then the later reference date.
+-- Qualifier and range travel with the best value ("at least 5,600" stays "at least").
+with figures as (
+    select * from core.figures
+    where area_kind = 'country' and review_status = 'accepted'
+),
+publications as (
+    select publication_id, min(published_on) as publication_date
+    from core.figures
+    group by publication_id
+),
+readings as (
+    select f.*, p.publication_date,
+           row_number() over (partition by f.publication_id, f.country_iso3, f.metric
+                              order by (f.variant = '') desc, f.is_secondary, (f.flag is null) desc,
+                                       f.reference_date desc, f.source_id, f.document_url) as reading_rank
+    from figures f
+    join publications p using (publication_id)
+),
+per_publication as (
+    select *,
+           coalesce(value, value_low, value_high) as low_end,
+           coalesce(value, value_high, value_low) as high_end,
+           row_number() over (partition by country_iso3, metric
+                              order by publication_date desc, is_secondary, reference_date desc,
+                                       publication_id) as recency_rank
+    from readings
+    where reading_rank = 1
+),
+across_publications as (
+    select country_iso3, metric,
+           count(*) as publications,
+           min(low_end) as min_value,
+           arg_min(publication_id, low_end) as min_publication_id,
+           max(high_end) as max_value,
+           arg_max(publication_id, high_end) as max_publication_id,
+           min(publication_date) as first_published_on,
+           string_agg(publication_id, ', ' order by publication_date, publication_id) as publication_ids
+    from per_publication
+    group by country_iso3, metric
+),
+pending as (
+    select country_iso3, metric, count(*) as pending_claims
+    from core.figures
+    where area_kind = 'country' and review_status = 'pending'
+    group by country_iso3, metric
+),
+countries as (
+    select country_iso3, country_name from ref.countries
+)
+select b.country_iso3,
+       coalesce(c.country_name, b.country_as_published) as country_name,
+       b.metric,
+       b.qualifier, b.value, b.value_low, b.value_high,
+       b.publication_id as best_publication_id,
+       b.source_id as best_source_id,
+       b.publication_date as best_published_on,
+       b.reference_date,
+       b.is_secondary, b.document_url, b.page, b.quote, b.flag,
+       a.publications,
+       a.min_value, a.min_publication_id, a.max_value, a.max_publication_id,
+       a.first_published_on, a.publication_ids,
+       coalesce(p.pending_claims, 0) as pending_claims
+from per_publication b
+join across_publications a using (country_iso3, metric)
+left join pending p using (country_iso3, metric)
+left join countries c using (country_iso3)
+where b.recency_rank = 1
+order by b.country_iso3, b.metric

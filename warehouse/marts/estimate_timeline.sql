@@ -1,0 +1,54 @@
+-- estimate_timeline: one row per country × metric × publication — the series of estimates
+-- for a country in publication-date order (position 1 = earliest), with the change from the
+-- previous publication. Accepted country-level figures only; each publication contributes one
+-- figure per country × metric, picked as in country_estimates (main reading first, then the
+-- publication's own document over a secondary one, then unflagged, then the latest reference
+-- date); `readings` says how many accepted readings of that publication there were.
+with figures as (
+    select * from core.figures
+    where area_kind = 'country' and review_status = 'accepted'
+),
+publications as (
+    select publication_id, min(published_on) as publication_date
+    from core.figures
+    group by publication_id
+),
+readings as (
+    select f.*, p.publication_date,
+           row_number() over (partition by f.publication_id, f.country_iso3, f.metric
+                              order by (f.variant = '') desc, f.is_secondary, (f.flag is null) desc,
+                                       f.reference_date desc, f.source_id, f.document_url) as reading_rank,
+           count(*) over (partition by f.publication_id, f.country_iso3, f.metric) as readings
+    from figures f
+    join publications p using (publication_id)
+),
+series as (
+    select *,
+           row_number() over w as position,
+           count(*) over (partition by country_iso3, metric) as series_length,
+           lag(value) over w as previous_value,
+           lag(publication_id) over w as previous_publication_id
+    from readings
+    where reading_rank = 1
+    window w as (partition by country_iso3, metric
+                 order by publication_date, reference_date, is_secondary desc, publication_id)
+),
+countries as (
+    select country_iso3, country_name from ref.countries
+)
+select s.country_iso3,
+       coalesce(c.country_name, s.country_as_published) as country_name,
+       s.metric,
+       s.position, s.series_length,
+       s.publication_id, s.source_id,
+       s.publication_date as published_on,
+       s.reference_date,
+       s.qualifier, s.value, s.value_low, s.value_high,
+       s.previous_publication_id, s.previous_value,
+       s.value - s.previous_value as change_from_previous,
+       s.position = s.series_length as is_latest,
+       s.readings::INTEGER as readings,
+       s.is_secondary, s.document_url, s.page, s.quote, s.flag
+from series s
+left join countries c using (country_iso3)
+order by s.country_iso3, s.metric, s.position
