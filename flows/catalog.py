@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
 import tomllib
 from dataclasses import dataclass, field
@@ -42,6 +43,11 @@ class Source:
     @property
     def mirror_path(self) -> Path:
         return self.folder / "mirror" / self.mirror_file
+
+    def inputs_sha256(self) -> str | None:
+        """SHA-256 of the analyst's review decisions for this source (decisions.csv), if any."""
+        path = self.folder / "decisions.csv"
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
     def url_for(self, mode: str, override: str | None = None) -> str:
         """The document to fetch: an explicit override, the mirror copy, or the live data URL."""

@@ -68,6 +68,7 @@ class PreviousFetch:
     sha256: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    inputs_sha256: str | None = None   # the source's review decisions used with that document
 
 
 @dataclass

@@ -82,6 +82,8 @@ def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch
     PROGRESS(source.id, "fetch", url)
     transport = fetch_world_bank_pages if is_world_bank_api(url) else fetch_source
     result = transport(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force)
+    if result.status == "unchanged" and previous is not None and previous.inputs_sha256 != source.inputs_sha256():
+        result.status, result.changed = "fetched", True   # same document, new review decisions: read it again
     PROGRESS(source.id, "fetched", result.status)
     return result
 
@@ -90,7 +92,7 @@ def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch
 def process(source: Source, fetched: FetchResult, *, force: bool = False) -> SourceOutcome:
     """Extract and validate one fetched document. Never raises for a bad document: the
     outcome is 'failed' with a message naming the source, row or column, and reason."""
-    record = fetched.as_record()
+    record = dict(fetched.as_record(), inputs_sha256=source.inputs_sha256())
     if fetched.status == "failed":
         return SourceOutcome(source.id, source.kind, "failed", record, error=fetched.error)
     if fetched.status == "unchanged" and not force:

@@ -19,7 +19,7 @@ from warehouse.db import WarehouseBusy, connect, migrate
 from warehouse.snapshots import TABLES, SnapshotError, apply_figures, apply_snapshot
 
 FETCH_COLUMNS = ["run_id", "source_id", "url", "mode", "status", "http_status", "bytes", "sha256", "etag",
-                 "last_modified", "changed", "fetched_at", "error", "attempts", "outcome"]
+                 "last_modified", "changed", "fetched_at", "error", "attempts", "outcome", "inputs_sha256"]
 
 
 def open_writer(db_path: Path, *, wait_seconds: float = 30.0) -> duckdb.DuckDBPyConnection:
@@ -43,13 +43,13 @@ def previous_fetches(db_path: Path) -> dict[str, PreviousFetch]:
     con = open_writer(db_path)
     try:
         rows = con.execute("""
-            select source_id, sha256, etag, last_modified from (
+            select source_id, sha256, etag, last_modified, inputs_sha256 from (
                 select *, row_number() over (partition by source_id order by fetched_at desc) as n
                 from meta.fetches where outcome in ('loaded', 'unchanged') and sha256 is not null)
             where n = 1""").fetchall()
     finally:
         con.close()
-    return {r[0]: PreviousFetch(sha256=r[1], etag=r[2], last_modified=r[3]) for r in rows}
+    return {r[0]: PreviousFetch(sha256=r[1], etag=r[2], last_modified=r[3], inputs_sha256=r[4]) for r in rows}
 
 
 def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
@@ -61,6 +61,19 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM insert_frame")
     finally:
         con.unregister("insert_frame")
+
+
+def _insert_quarantine(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+    """Quarantine rows, except those already held for the same source, row, check and reason
+    (a re-read document does not quarantine the same bad row twice)."""
+    con.register("quarantine_frame", frame)
+    try:
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        con.execute(f"""INSERT INTO meta.quarantine ({cols}) SELECT {cols} FROM quarantine_frame AS n
+                        WHERE NOT EXISTS (SELECT 1 FROM meta.quarantine AS q WHERE q.source_id = n.source_id
+                          AND q.row_json = n.row_json::JSON AND q.check_name = n.check_name AND q.reason = n.reason)""")
+    finally:
+        con.unregister("quarantine_frame")
 
 
 def _outcome_label(o) -> str:
@@ -89,7 +102,7 @@ def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False) -> l
                 continue
             o.opened, o.closed = result.opened, result.closed
             if len(o.quarantine):
-                _insert_frame(con, "meta.quarantine", o.quarantine.assign(run_id=run.run_id, quarantined_at=now))
+                _insert_quarantine(con, o.quarantine.assign(run_id=run.run_id, quarantined_at=now))
             if o.validation:
                 _insert_frame(con, "meta.validation",
                               pd.DataFrame(o.validation).assign(run_id=run.run_id, checked_at=now))

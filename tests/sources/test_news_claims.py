@@ -97,3 +97,16 @@ def test_ftf_claims_over_http_and_bad_input(httpserver, tmp_path):
     bad.write_bytes(b"%PDF-1.4 truncated")
     out = CliRunner().invoke(app, ["claims", str(bad)])
     assert out.exit_code == 2 and "broken.pdf" in out.output and "Traceback" not in out.output
+
+
+def test_a_new_decision_rereads_an_unchanged_document(tmp_path, catalog, home):
+    from flows import pipeline
+    from flows.fetch import PreviousFetch
+    source = _copy_with_decisions(tmp_path, catalog, [])
+    first = pipeline.fetch(source, mode="mirror", raw_store=home.raw, previous=None)
+    remembered = PreviousFetch(sha256=first.sha256, inputs_sha256=source.inputs_sha256())
+    assert pipeline.fetch(source, mode="mirror", raw_store=home.raw, previous=remembered).status == "unchanged"
+    with (source.folder / "decisions.csv").open("a", encoding="utf-8") as fh:
+        fh.write("SAU,returned,,abc,accepted,analyst,2026-11-24,\n")
+    again = pipeline.fetch(source, mode="mirror", raw_store=home.raw, previous=remembered)
+    assert again.status == "fetched" and again.changed
