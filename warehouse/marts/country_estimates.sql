@@ -10,27 +10,12 @@
 --      earliest published_on of any figure of that publication); ties: primary over
 --      secondary, then the later reference date.
 -- Qualifier and range travel with the best value ("at least 5,600" stays "at least").
-with figures as (
-    select * from core.figures
-    where area_kind = 'country' and review_status = 'accepted'
-),
-publications as (
-    select publication_id, min(published_on) as publication_date
-    from core.figures
-    group by publication_id
-),
-readings as (
-    select f.*, p.publication_date,
-           row_number() over (partition by f.publication_id, f.country_iso3, f.metric
-                              order by (f.variant = '') desc, f.is_secondary, (f.flag is null) desc,
-                                       f.reference_date desc, f.source_id, f.document_url) as reading_rank
-    from figures f
-    join publications p using (publication_id)
+with readings as (
+    select * from core.accepted_readings
+    where area_kind = 'country'
 ),
 per_publication as (
     select *,
-           coalesce(value, value_low, value_high) as low_end,
-           coalesce(value, value_high, value_low) as high_end,
            row_number() over (partition by country_iso3, metric
                               order by publication_date desc, is_secondary, reference_date desc,
                                        publication_id) as recency_rank

@@ -4,23 +4,9 @@
 -- figure per country × metric, picked as in country_estimates (main reading first, then the
 -- publication's own document over a secondary one, then unflagged, then the latest reference
 -- date); `readings` says how many accepted readings of that publication there were.
-with figures as (
-    select * from core.figures
-    where area_kind = 'country' and review_status = 'accepted'
-),
-publications as (
-    select publication_id, min(published_on) as publication_date
-    from core.figures
-    group by publication_id
-),
-readings as (
-    select f.*, p.publication_date,
-           row_number() over (partition by f.publication_id, f.country_iso3, f.metric
-                              order by (f.variant = '') desc, f.is_secondary, (f.flag is null) desc,
-                                       f.reference_date desc, f.source_id, f.document_url) as reading_rank,
-           count(*) over (partition by f.publication_id, f.country_iso3, f.metric) as readings
-    from figures f
-    join publications p using (publication_id)
+with readings as (
+    select * from core.accepted_readings
+    where area_kind = 'country'
 ),
 series as (
     select *,

@@ -6,22 +6,13 @@
 -- reference date). Warehouse sums: accepted country figures of the publication, one per
 -- country (picked the same way); warehouse_sum is NULL when a country gave only a range
 -- (then warehouse_sum_low/high bound it). Pending claims are counted, never summed.
-with figures as (
-    select * from core.figures
-    where review_status = 'accepted'
+with readings as (
+    select * from core.accepted_readings
 ),
 publications as (
-    select publication_id, min(published_on) as publication_date
-    from core.figures
+    select publication_id, any_value(publication_date) as publication_date
+    from readings
     group by publication_id
-),
-readings as (
-    select f.*, p.publication_date,
-           row_number() over (partition by f.publication_id, f.country_iso3, f.metric
-                              order by (f.variant = '') desc, f.is_secondary, (f.flag is null) desc,
-                                       f.reference_date desc, f.source_id, f.document_url) as reading_rank
-    from figures f
-    join publications p using (publication_id)
 ),
 stated as (
     select * from readings

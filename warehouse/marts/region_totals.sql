@@ -11,22 +11,8 @@
 -- gap = publisher_value - member_sum (positive: the publisher counts more than its members
 -- in the warehouse add up to). A row exists when the publisher stated a regional figure or
 -- at least one member country has a figure in that publication.
-with figures as (
-    select * from core.figures
-    where review_status = 'accepted'
-),
-publications as (
-    select publication_id, min(published_on) as publication_date
-    from core.figures
-    group by publication_id
-),
-readings as (
-    select f.*, p.publication_date,
-           row_number() over (partition by f.publication_id, f.country_iso3, f.metric
-                              order by (f.variant = '') desc, f.is_secondary, (f.flag is null) desc,
-                                       f.reference_date desc, f.source_id, f.document_url) as reading_rank
-    from figures f
-    join publications p using (publication_id)
+with readings as (
+    select * from core.accepted_readings
 ),
 country_figures as (
     select * from readings where reading_rank = 1 and area_kind = 'country'

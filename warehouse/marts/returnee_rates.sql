@@ -6,23 +6,9 @@
 -- SP.POP.TOTL of the reference year (else the latest earlier year) AS KNOWN ON THE
 -- PUBLICATION DATE (history.population versions valid then); when the warehouse knew no
 -- population for the country then, the current value is used and population_basis says so.
-with figures as (
-    select * from core.figures
-    where area_kind = 'country' and review_status = 'accepted'
-      and metric in ('travelled', 'returned')
-),
-publications as (
-    select publication_id, min(published_on) as publication_date
-    from core.figures
-    group by publication_id
-),
-readings as (
-    select f.*, p.publication_date,
-           row_number() over (partition by f.publication_id, f.country_iso3, f.metric
-                              order by (f.variant = '') desc, f.is_secondary, (f.flag is null) desc,
-                                       f.reference_date desc, f.source_id, f.document_url) as reading_rank
-    from figures f
-    join publications p using (publication_id)
+with readings as (
+    select * from core.accepted_readings
+    where area_kind = 'country' and metric in ('travelled', 'returned')
 ),
 pairs as (
     select country_iso3, publication_id,

@@ -12,24 +12,9 @@
 with settings as (
     select 1.5 as disagreement_ratio, 365 as contemporary_days
 ),
-figures as (
-    select * from core.figures
-    where area_kind = 'country' and review_status = 'accepted'
-),
-publications as (
-    select publication_id, min(published_on) as publication_date
-    from core.figures
-    group by publication_id
-),
 readings as (
-    select f.*, p.publication_date,
-           coalesce(f.value, f.value_low, f.value_high) as low_end,
-           coalesce(f.value, f.value_high, f.value_low) as high_end,
-           row_number() over (partition by f.publication_id, f.country_iso3, f.metric
-                              order by (f.variant = '') desc, f.is_secondary, (f.flag is null) desc,
-                                       f.reference_date desc, f.source_id, f.document_url) as reading_rank
-    from figures f
-    join publications p using (publication_id)
+    select * from core.accepted_readings
+    where area_kind = 'country'
 ),
 reading_conflicts as (
     -- publications whose accepted readings of one country × metric differ from each other
