@@ -122,6 +122,9 @@ def run(
     if result["replayed"]:
         console.print(f"Replayed {len(result['replayed'])} embedded vintages first (fresh warehouse): "
                       + ", ".join(f"{r['source']} {r['valid_from']}" for r in result["replayed"]))
+        for r in result["replayed"]:
+            for note in r["notes"]:
+                console.print(f"[yellow]{r['source']} {r['vintage']}[/]: {note}")
     console.print(f"Marts: " + ", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()))
     console.print(f"Pipeline work inside the flow: {result['seconds']:.1f} s")
     console.print(f"Warehouse: [bold]{result['warehouse']}[/]")
@@ -222,6 +225,9 @@ def backfill(
         fail(str(exc), 2)
     cols = ["vintage", "valid_from", "status", "opened", "closed", "error"]
     console.print(_table(f"Backfill {source_id}", cols, [[r[c] for c in cols] for r in results]))
+    for r in results:
+        for note in r["notes"]:
+            console.print(f"[yellow]{r['vintage']}[/]: {note}")
 
 
 @app.command()

@@ -88,6 +88,7 @@ class FetchResult:
     raw_path: Path | None
     attempts: int
     body: bytes | None = field(default=None, repr=False)
+    previous_sha256: str | None = None   # the last loaded document of this source (for drift reports)
 
     @property
     def ok(self) -> bool:

@@ -15,7 +15,8 @@ import pandas as pd
 
 from flows.catalog import Source
 from flows.config import Paths
-from flows.fetch import FetchResult, PreviousFetch, fetch_source, fetch_world_bank_pages, is_world_bank_api
+from flows.extractors.common import schema_drift
+from flows.fetch import FetchResult, PreviousFetch, fetch_source, fetch_world_bank_pages, is_world_bank_api, read_raw
 from flows.harmonise import resolve_areas, with_catalog_defaults
 from schemas.figure import FIGURE_COLUMNS, FIGURE_KEY, Figure
 from schemas.raw import RAW_MODELS
@@ -82,6 +83,7 @@ def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch
     PROGRESS(source.id, "fetch", url)
     transport = fetch_world_bank_pages if is_world_bank_api(url) else fetch_source
     result = transport(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force)
+    result.previous_sha256 = previous.sha256 if previous else None
     if result.status == "unchanged" and previous is not None and previous.inputs_sha256 != source.inputs_sha256():
         result.status, result.changed = "fetched", True   # same document, new review decisions: read it again
     PROGRESS(source.id, "fetched", result.status)
@@ -106,8 +108,20 @@ def process(source: Source, fetched: FetchResult, *, force: bool = False) -> Sou
         return SourceOutcome(source.id, source.kind, "failed", record,
                              error=f"{source.id}: extractor error: {type(exc).__name__}: {exc}")
     outcome.fetch = record
+    outcome.notes.extend(_drift_since_previous(fetched))
     PROGRESS(source.id, "validated", f"{outcome.rows_loaded} rows, {outcome.rows_quarantined} quarantined")
     return outcome
+
+
+def _drift_since_previous(fetched: FetchResult) -> list[str]:
+    """Schema drift of a tabular document against the last loaded one (from the raw store)."""
+    if not (fetched.previous_sha256 and fetched.raw_path and fetched.previous_sha256 != fetched.sha256):
+        return []
+    try:
+        old = read_raw(fetched.raw_path.parent.parent, fetched.previous_sha256)
+    except (OSError, ValueError):
+        return []
+    return schema_drift(old, fetched.body or b"")
 
 
 def extract_and_validate(source: Source, body: bytes) -> SourceOutcome:

@@ -59,3 +59,31 @@ def number(value) -> float | None:
     if text.lower() in MISSING:
         return None
     return float(text)
+
+
+def _header(raw: bytes) -> list[str] | None:
+    try:
+        first = raw.decode("utf-8-sig").splitlines()[0]
+        header = next(csv.reader([first]))
+    except (UnicodeDecodeError, IndexError, csv.Error, StopIteration):
+        return None
+    return [h.strip() for h in header] if len(header) > 1 else None
+
+
+def schema_drift(old: bytes, new: bytes) -> list[str]:
+    """How the header of a CSV document changed since an earlier version of it: columns added,
+    removed and reordered (empty when unchanged or not CSV). Reported, never fatal: whether the
+    change matters is the extractor's business."""
+    before, after = _header(old), _header(new)
+    if not before or not after or before == after:
+        return []
+    notes = []
+    added = [c for c in after if c not in before]
+    removed = [c for c in before if c not in after]
+    if added:
+        notes.append(f"schema drift: column(s) added since the last loaded document: {', '.join(added)}")
+    if removed:
+        notes.append(f"schema drift: column(s) removed since the last loaded document: {', '.join(removed)}")
+    if [c for c in after if c in before] != [c for c in before if c in after]:
+        notes.append("schema drift: columns reordered since the last loaded document")
+    return notes

@@ -70,3 +70,14 @@ def test_replaying_again_with_rebuild_gives_the_same_history(replayed, catalog):
     pipeline.backfill(catalog["worldbank_population"], home, rebuild=True)
     after = query(home.db, "select country_iso3, year, value, valid_from, valid_to from history.population order by all")
     assert after == before
+
+
+def test_schema_drift_between_country_code_vintages_is_reported(replayed):
+    _, results = replayed
+    codes = [r for r in results if r["source"] == "country_codes"]
+    assert codes[0]["notes"] == []  # nothing to compare the first vintage with
+    notes = " | ".join(codes[1]["notes"])
+    assert "added since the last loaded document: wikidata_id" in notes
+    assert "removed since the last loaded document: Developed / Developing Countries" in notes
+    assert "columns reordered" in notes
+    assert codes[1]["status"] == "loaded"
