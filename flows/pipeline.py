@@ -58,6 +58,7 @@ class SourceOutcome:
     quarantine: pd.DataFrame = field(default_factory=quarantine_frame, repr=False)
     validation: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    archives: list[dict] = field(default_factory=list)   # meta.fetches records of archived documents
     opened: int = 0
     closed: int = 0
 
@@ -110,6 +111,25 @@ def process(source: Source, fetched: FetchResult, *, force: bool = False) -> Sou
     outcome.fetch = record
     outcome.notes.extend(_drift_since_previous(fetched))
     PROGRESS(source.id, "validated", f"{outcome.rows_loaded} rows, {outcome.rows_quarantined} quarantined")
+    return outcome
+
+
+def archive_documents(source: Source, outcome: SourceOutcome, *, mode: str, raw_store: Path) -> SourceOutcome:
+    """Live mode: fetch the documents the source's new figures were read in (its original URL and
+    each figure's document_url) into the raw store, so every figure traces to the exact bytes of
+    its document (meta.fetches rows with outcome 'archived'). A document that cannot be fetched
+    is recorded as 'archive_failed' and never fails the source."""
+    if mode != "live" or outcome.status != "loaded" or source.kind != "figures":
+        return outcome
+    urls = {source.original_url, *outcome.frame["document_url"]}
+    for url in sorted(u for u in urls if isinstance(u, str) and u.startswith(("http://", "https://"))):
+        PROGRESS(source.id, "archive", url)
+        got = fetch_source(source.id, url, mode=mode, raw_store=raw_store, retries=1, timeout=20)
+        outcome.archives.append(dict(got.as_record(), inputs_sha256=None,
+                                     outcome="archived" if got.status != "failed" else "archive_failed"))
+    failed = sum(a["outcome"] == "archive_failed" for a in outcome.archives)
+    if failed:
+        outcome.notes.append(f"{failed} of {len(outcome.archives)} original documents could not be archived")
     return outcome
 
 

@@ -45,6 +45,11 @@ def process_task(source: Source, fetched: FetchResult, force: bool) -> pipeline.
     return pipeline.process(source, fetched, force=force)
 
 
+@task(name="archive", cache_policy=NO_CACHE, task_run_name="archive {source.id}")
+def archive_task(source: Source, outcome: pipeline.SourceOutcome, mode: str, raw_store) -> pipeline.SourceOutcome:
+    return pipeline.archive_documents(source, outcome, mode=mode, raw_store=raw_store)
+
+
 @task(name="load", cache_policy=NO_CACHE)
 def load_task(db_path, run: pipeline.RunInfo, outcomes: list) -> list:
     return load_run(db_path, run, outcomes)
@@ -174,7 +179,8 @@ def refresh(
         fetched = {s.id: fetch_task.submit(s, mode, where.raw, previous.get(s.id), overrides.get(s.id), force)
                    for s in chosen}
         processed = [process_task.submit(s, fetched[s.id], force) for s in chosen]
-        outcomes = load_task(where.db, run, [p.result() for p in processed])
+        archived = [archive_task.submit(s, p, mode, where.raw) for s, p in zip(chosen, processed)]
+        outcomes = load_task(where.db, run, [a.result() for a in archived])
         for o in outcomes:
             (logger.warning if o.status == "failed" else logger.info)(
                 "%s: %s (%s rows loaded, %s quarantined)%s", o.source_id, o.status, o.rows_loaded,

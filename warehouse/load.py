@@ -107,6 +107,7 @@ def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False) -> l
                 _insert_frame(con, "meta.validation",
                               pd.DataFrame(o.validation).assign(run_id=run.run_id, checked_at=now))
         fetches = [dict(o.fetch, run_id=run.run_id, outcome=_outcome_label(o)) for o in outcomes if o.fetch]
+        fetches += [dict(a, run_id=run.run_id) for o in outcomes for a in o.archives]
         if fetches:
             _insert_frame(con, "meta.fetches", pd.DataFrame(fetches)[FETCH_COLUMNS])
         from flows.pipeline import parameters_json, run_status
