@@ -125,7 +125,7 @@ def run(
         for r in result["replayed"]:
             for note in r["notes"]:
                 console.print(f"[yellow]{r['source']} {r['vintage']}[/]: {note}")
-    console.print(f"Marts: " + ", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()))
+    console.print("Marts: " + ", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()))
     console.print(f"Pipeline work inside the flow: {result['seconds']:.1f} s")
     console.print(f"Warehouse: [bold]{result['warehouse']}[/]")
     if result["published"]:
@@ -351,10 +351,6 @@ def _print_frame(frame, columns: list[str], format: str, *, title: str | None = 
         console.print(_table(title, columns, rows))
     else:
         fail(f"--format must be table, csv or json, not {format!r}")
-
-
-def main() -> None:  # pragma: no cover
-    app()
 
 
 @app.command()

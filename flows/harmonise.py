@@ -10,7 +10,7 @@ import pandas as pd
 from flows.catalog import Source
 from flows.config import REFERENCE_DIR
 from flows.countries import harmonise
-from schemas.validate import quarantine_frame, reject_rows
+from schemas.validate import reject_rows
 
 WORLD = "WLD"
 
@@ -82,7 +82,3 @@ def with_catalog_defaults(frame: pd.DataFrame, source: Source, *, review_status:
     out["reference_date"] = ref.where(ref.notna(), source.reference_date.isoformat())
     out["published_on"] = source.published_on.isoformat()
     return out
-
-
-def no_rows() -> pd.DataFrame:
-    return quarantine_frame([])

@@ -96,21 +96,14 @@ def _best(con, metric: str) -> pd.DataFrame:
     return _iso(frame, "best_published_on")
 
 
-def _latest_rates(con) -> pd.DataFrame:
-    frame = _query(con, """
+def _latest_per_country(con, column: str, limit: int | None = None) -> pd.DataFrame:
+    """Per country, the latest publication's returnee_rates row where `column` (a fixed column
+    name, never user input) is known, largest first."""
+    frame = _query(con, f"""
         select * from (
             select *, row_number() over (partition by country_iso3 order by published_on desc, publication_id) as n
-            from marts.returnee_rates where return_rate is not null)
-        where n = 1 order by return_rate desc, country_iso3""")
-    return _iso(frame, "published_on")
-
-
-def _latest_per_million(con) -> pd.DataFrame:
-    frame = _query(con, """
-        select * from (
-            select *, row_number() over (partition by country_iso3 order by published_on desc, publication_id) as n
-            from marts.returnee_rates where travelled_per_million is not null)
-        where n = 1 order by travelled_per_million desc, country_iso3 limit 20""")
+            from marts.returnee_rates where {column} is not null)
+        where n = 1 order by {column} desc, country_iso3 {'limit ' + str(int(limit)) if limit else ''}""")
     return _iso(frame, "published_on")
 
 
@@ -331,8 +324,8 @@ def build_charts(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
         "top_returned": (lambda: _best(con, "returned"),
                          lambda f: _top_chart(f, f"Top {TOP_N} countries by returned", "#e07a2f"),
                          f"Top {TOP_N} countries by returned"),
-        "return_rates": (lambda: _latest_rates(con), _rates_chart, "Share of those who travelled who had returned"),
-        "per_million": (lambda: _latest_per_million(con), _per_million_chart, "Per million inhabitants"),
+        "return_rates": (lambda: _latest_per_country(con, "return_rate"), _rates_chart, "Share of those who travelled who had returned"),
+        "per_million": (lambda: _latest_per_country(con, "travelled_per_million", 20), _per_million_chart, "Per million inhabitants"),
         "timelines": (lambda: _timelines(con), _timeline_chart, "Estimates of travelled, by publication date"),
     }
     charts = {}

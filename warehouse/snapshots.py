@@ -95,7 +95,6 @@ def apply_snapshot(con: duckdb.DuckDBPyConnection, table: KeyedTable, frame: pd.
     if later is not None and later > valid_from:
         raise SnapshotError(f"{table.name}: cannot apply a snapshot valid from {valid_from.isoformat()} "
                             f"before versions already valid from {later.isoformat()}")
-    before_open = con.execute(f"select count(*) from {table.name} where valid_to is null").fetchone()[0]
     params = {"valid_from": valid_from, "run_id": run_id}
     closed = con.execute(_sql("scd2_close.sql", table=table.name, scope_match=scope_match), params).fetchone()[0]
     cols = ", ".join(_q(c) for c in table.columns)
@@ -104,7 +103,6 @@ def apply_snapshot(con: duckdb.DuckDBPyConnection, table: KeyedTable, frame: pd.
     incoming = con.execute("select count(*) from snapshot_incoming").fetchone()[0]
     con.execute("DROP TABLE snapshot_incoming")
     con.execute("DROP TABLE snapshot_typed")
-    del before_open
     return SnapshotResult(opened=int(opened), closed=int(closed), unchanged=int(incoming - opened))
 
 
