@@ -15,12 +15,26 @@ help:
 	@echo "make worker - start a process worker that runs the deployments' flow runs"
 	@echo "make e2e    - end-to-end test on a real server and worker (about 2 minutes)"
 
+# uv installs the hash-checked lock in seconds; pip is the fallback when uv cannot be had.
+UV_VERSION := 0.13.9
 $(STAMP): requirements.lock pyproject.toml
-	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+	@t0=$$(date +%s); step() { echo "[setup $$(( $$(date +%s) - t0 ))s] $$*"; }; \
+	step "creating $(VENV) with $$($(PY) --version)"; \
+	$(PY) -m venv $(VENV) || exit 1; \
+	if [ ! -x $(BIN)/uv ]; then \
+		step "installing uv $(UV_VERSION) into $(VENV) (pip)"; \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) || step "uv not available: falling back to pip"; \
+	fi; \
+	if [ -x $(BIN)/uv ]; then \
+		step "installing requirements.lock with uv (hash-checked)"; \
+		$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock || exit 1; \
+		$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . || exit 1; \
+	else \
+		step "installing requirements.lock with pip (hash-checked; a few minutes)"; \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock || exit 1; \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . || exit 1; \
+	fi; \
+	rm -f $(VENV)/.installed-*; touch $(STAMP); step "environment ready"
 
 setup: $(STAMP)
 
