@@ -14,6 +14,7 @@ from typing import Callable
 import pandas as pd
 
 from flows.catalog import Source
+from flows.download import download
 from flows.config import Paths
 from flows.extractors.common import schema_drift
 from flows.fetch import FetchResult, PreviousFetch, fetch_source, fetch_world_bank_pages, is_world_bank_api, read_raw
@@ -61,14 +62,17 @@ class SourceOutcome:
     archives: list[dict] = field(default_factory=list)   # meta.fetches records of archived documents
     opened: int = 0
     closed: int = 0
+    events: object | None = field(default=None, repr=False)   # kind 'events': warehouse.events.EventRelease
 
     @property
     def rows_loaded(self) -> int:
+        if self.events is not None:
+            return self.events.rows_in_release - self.events.rows_failed
         return 0 if self.frame is None else len(self.frame)
 
     @property
     def rows_quarantined(self) -> int:
-        return len(self.quarantine)
+        return self.events.rows_failed if self.events is not None else len(self.quarantine)
 
     def summary(self) -> dict:
         return {"status": self.status, "fetch": (self.fetch or {}).get("status"),
@@ -80,9 +84,14 @@ class SourceOutcome:
 # --------------------------------------------------------------------------- fetch
 def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch | None,
           override: str | None = None, force: bool = False) -> FetchResult:
+    if source.kind == "events" and mode == "mirror" and not override:
+        return skipped_without_mirror(source)
     url = source.url_for(mode, override)
     PROGRESS(source.id, "fetch", url)
-    transport = fetch_world_bank_pages if is_world_bank_api(url) else fetch_source
+    if source.kind == "events":
+        transport = download            # streamed to the raw store, never held in memory
+    else:
+        transport = fetch_world_bank_pages if is_world_bank_api(url) else fetch_source
     result = transport(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force)
     result.previous_sha256 = previous.sha256 if previous else None
     if result.status == "unchanged" and previous is not None and previous.inputs_sha256 != source.inputs_sha256():
@@ -91,16 +100,28 @@ def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch
     return result
 
 
+def skipped_without_mirror(source: Source) -> FetchResult:
+    """An event dataset has no embedded copy (nothing invented stands in for it): mirror mode skips it."""
+    now = dt.datetime.now(dt.timezone.utc)
+    return FetchResult(source.id, "", "mirror", "skipped", None, 0, None, None, None, False, now,
+                       f"{source.id}: skipped in mirror mode (no embedded copy of a {source.format} release; "
+                       f"give a real file with --url {source.id}=PATH_OR_URL)", None, 0)
+
+
 # --------------------------------------------------------------------------- extract + validate
 def process(source: Source, fetched: FetchResult, *, force: bool = False) -> SourceOutcome:
     """Extract and validate one fetched document. Never raises for a bad document: the
     outcome is 'failed' with a message naming the source, row or column, and reason."""
+    if fetched.status == "skipped":
+        return SourceOutcome(source.id, source.kind, "skipped", None, notes=[fetched.error])
     record = dict(fetched.as_record(), inputs_sha256=source.inputs_sha256())
     if fetched.status == "failed":
         return SourceOutcome(source.id, source.kind, "failed", record, error=fetched.error)
     if fetched.status == "unchanged" and not force:
         return SourceOutcome(source.id, source.kind, "unchanged", record)
     PROGRESS(source.id, "extract", f"{fetched.bytes:,} bytes")
+    if source.kind == "events":
+        return _prepare_events(source, fetched, record)
     try:
         outcome = extract_and_validate(source, fetched.body or b"")
     except SourceError as exc:
@@ -112,6 +133,17 @@ def process(source: Source, fetched: FetchResult, *, force: bool = False) -> Sou
     outcome.notes.extend(_drift_since_previous(fetched))
     PROGRESS(source.id, "validated", f"{outcome.rows_loaded} rows, {outcome.rows_quarantined} quarantined")
     return outcome
+
+
+def _prepare_events(source: Source, fetched: FetchResult, record: dict) -> SourceOutcome:
+    """An event release is checked (layout, zip) here and validated where it is loaded, in DuckDB."""
+    from flows.extractors.events import prepare_release
+
+    try:
+        release = prepare_release(source, fetched)
+    except SourceError as exc:
+        return SourceOutcome(source.id, source.kind, "failed", record, error=str(exc))
+    return SourceOutcome(source.id, source.kind, "loaded", record, events=release)
 
 
 def archive_documents(source: Source, outcome: SourceOutcome, *, mode: str, raw_store: Path) -> SourceOutcome:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from flows.fetch import PreviousFetch
 from warehouse.db import WarehouseBusy, connect, migrate
+from warehouse.events import EventsError, load_release
 from warehouse.snapshots import TABLES, SnapshotError, apply_figures, apply_snapshot
 
 FETCH_COLUMNS = ["run_id", "source_id", "url", "mode", "status", "http_status", "bytes", "sha256", "etag",
@@ -82,15 +83,35 @@ def _outcome_label(o) -> str:
     return o.status
 
 
+def _load_events(con: duckdb.DuckDBPyConnection, db_path: Path, run, o, now: dt.datetime) -> None:
+    """An event release in its own transaction, before the run's main one: a failed DuckDB statement
+    aborts its whole transaction, and a bad release must not take the other sources with it."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        load_release(con, o.events, run_id=run.run_id, recorded_at=run.version_time,
+                     scratch=Path(db_path).parent / "scratch")
+        _insert_frame(con, "meta.validation", pd.DataFrame([o.events.ledger()]).assign(run_id=run.run_id, checked_at=now))
+        con.execute("COMMIT")
+    except EventsError as exc:
+        con.execute("ROLLBACK")
+        o.status, o.error = "failed", f"{o.source_id}: {exc}"
+        return
+    o.opened, o.closed = o.events.opened, o.events.closed
+    o.notes.extend(o.events.notes)
+
+
 def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False) -> list:
     """Apply every loaded outcome's snapshot, record quarantine, validation, fetches and the run.
     Returns the outcomes with versions opened/closed filled in."""
     con = open_writer(db_path)
     now = dt.datetime.now(dt.timezone.utc)
     try:
+        for o in outcomes:
+            if o.status == "loaded" and o.kind == "events":
+                _load_events(con, db_path, run, o, now)
         con.execute("BEGIN TRANSACTION")
         for o in outcomes:
-            if o.status != "loaded":
+            if o.status != "loaded" or o.kind == "events":
                 continue
             try:
                 if o.kind == "figures":
