@@ -5,7 +5,7 @@ BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup browser run test clean help server deploy worker e2e
+.PHONY: setup browser run test clean help server deploy worker e2e bench-scale e2e-multi
 
 help:
 	@echo "make run    - set up .venv and run the main job on the embedded mirror (offline)"
@@ -14,6 +14,8 @@ help:
 	@echo "make deploy - create the ftf-process work pool and the refresh-daily / refresh-manual deployments"
 	@echo "make worker - start a process worker that runs the deployments' flow runs"
 	@echo "make e2e    - end-to-end test on a real server and worker (about 2 minutes)"
+	@echo "make bench-scale ROWS=N - N invented GED events through the real pipeline vs the DuckDB floor (default 10,000,000)"
+	@echo "make e2e-multi - two workers on a PostgreSQL-backed Prefect server racing to load (one writer at a time)"
 
 # uv installs the hash-checked lock in seconds; pip is the fallback when uv cannot be had.
 UV_VERSION := 0.13.9
@@ -74,3 +76,8 @@ worker: setup
 
 e2e: setup
 	FTF_E2E=1 $(BIN)/python -m pytest tests/e2e -p no:cacheprovider --durations=0 -s
+
+# ---- Scale (issue 12): event datasets at ten million rows; runs spread over machines ------------
+ROWS ?= 10000000
+bench-scale: setup
+	$(BIN)/python -m bench.scale --rows $(ROWS)
