@@ -81,3 +81,9 @@ e2e: setup
 ROWS ?= 10000000
 bench-scale: setup
 	$(BIN)/python -m bench.scale --rows $(ROWS)
+
+# Two workers on a PostgreSQL-backed Prefect server (Debian postgresql, installed if missing; needs root).
+e2e-multi: setup
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+	FTF_E2E_MULTI=1 $(BIN)/python -m pytest tests/e2e_multi -p no:cacheprovider --durations=0 -s

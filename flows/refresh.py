@@ -23,6 +23,7 @@ from flows import pipeline
 from flows.catalog import Source, load_catalog, select
 from flows.config import paths as data_paths
 from flows.fetch import FetchResult, PreviousFetch
+from flows.writer_limit import WriterSlotBusy, writer_slot
 from warehouse.changes import changes_since_previous
 from warehouse.db import WarehouseBusy, writer_lock
 from warehouse.load import finish_run, load_run, open_writer, previous_fetches
@@ -160,9 +161,10 @@ def refresh(
     if unknown:
         raise ValueError(f"--url given for unknown source(s): {', '.join(unknown)}")
     with contextlib.ExitStack() as holding:
-        try:
+        try:  # across machines: the server-side writer limit (if the server has it); here: the file lock
+            holding.enter_context(writer_slot(wait_for_writer_seconds, logger))
             _hold_writer_lock(holding, where, wait_for_writer_seconds, logger)
-        except WarehouseBusy as exc:
+        except (WarehouseBusy, WriterSlotBusy) as exc:
             # end the run Failed with the message alone (no traceback); a caller still gets WarehouseBusy
             return Failed(message=str(exc), data=exc)
         # the run starts once it holds the lock, so versions it opens are never older than the last run's

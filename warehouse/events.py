@@ -152,14 +152,16 @@ def _validate(con, release: EventRelease) -> None:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE events_rejected AS
             SELECT id, 'canonical' AS stage, column_name, check_name, reason FROM events_failures_frame
             UNION ALL
-            SELECT id, 'key' AS stage, 'id' AS column_name, 'unique_key' AS check_name,
-                   'event id ' || id || ' appears ' || copies || ' times in the release: none of its rows is loaded'
-            FROM ({_sql('duplicate_ids').strip().rstrip(';')})""")
+            SELECT s.id, 'key' AS stage, 'id' AS column_name, 'unique_key' AS check_name,
+                   'event id ' || s.id || ' appears ' || d.copies || ' times in the release: none of its rows is loaded'
+            FROM events_staged AS s JOIN ({_sql('duplicate_ids').strip().rstrip(';')}) AS d USING (id)""")
     finally:
         con.unregister("events_failures_frame")
     counts = con.execute("SELECT check_name, count(*) FROM events_rejected GROUP BY check_name ORDER BY check_name").fetchall()
     release.failures_by_check = {name: n for name, n in counts}
-    release.rows_failed = con.execute("SELECT count(DISTINCT coalesce(id, -1)) FROM events_rejected").fetchall()[0][0]
+    release.rows_failed = con.execute(
+        "SELECT count(*) FROM events_staged AS s WHERE s.id IN (SELECT id FROM events_rejected) "
+        "OR (s.id IS NULL AND EXISTS (SELECT 1 FROM events_rejected WHERE id IS NULL))").fetchall()[0][0]
 
 
 def _map_countries(con, release: EventRelease) -> None:
