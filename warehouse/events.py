@@ -185,7 +185,9 @@ def load_release(con: duckdb.DuckDBPyConnection, release: EventRelease, *, run_i
     """Apply one release as a snapshot, inside the caller's transaction. Fills in the release's counts."""
     clock = _Clock(release)
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    con.execute("SET temp_directory = ?", [str(scratch / "duckdb-spill")])
+    spill = scratch / "duckdb-spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    con.execute("SET temp_directory = ?", [str(spill)])
     con.execute("SET preserve_insertion_order = true")
     params = {"source_id": release.source_id, "run_id": run_id, "recorded_at": recorded_at,
               "published_on": release.published_on}

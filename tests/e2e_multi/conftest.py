@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from bench.ged_generate import generate
 from tests.e2e.conftest import BIN, PROJECT, Service, clean_env, free_port, wait_healthy
 
 collect_ignore = [] if os.environ.get("FTF_E2E_MULTI") == "1" else ["test_two_workers.py"]
 
 WRITER_LIMIT = "ftf-warehouse-writer"
+EVENT_ROWS = 1_000_000
 
 
 def _pg_bin() -> Path:
@@ -89,7 +91,13 @@ deployments:
 DEPLOYMENT = """\
   - name: multi-{queue}
     entrypoint: flows/refresh.py:refresh
-    parameters: {{mode: mirror, publish: false, trigger: manual, wait_for_writer_seconds: 900}}
+    parameters:
+      mode: mirror
+      publish: false
+      trigger: manual
+      wait_for_writer_seconds: 900
+      sources: [icsr_2015_01, ucdp_ged]
+      url_overrides: {{ucdp_ged: "{events}"}}
     schedules: []
     work_pool: {{name: ftf-multi, work_queue_name: {queue}, job_variables: {{}}}}
 """
@@ -120,7 +128,9 @@ def cluster(tmp_path_factory):
         prefect(["gcl", "create", WRITER_LIMIT, "--limit", "1"], env)
         prefect(["work-pool", "create", "ftf-multi", "--type", "process", "--overwrite"], env)
         spec = root / "prefect-multi.yaml"
-        spec.write_text(DEPLOYMENTS + "".join(DEPLOYMENT.format(queue=q) for q in ("a", "b")))
+        # a generated GED release makes each run's writing long enough (tens of seconds) for the two to race
+        events = generate(root / "GEDEvent_e2e.csv", EVENT_ROWS, seed=21)
+        spec.write_text(DEPLOYMENTS + "".join(DEPLOYMENT.format(queue=q, events=events) for q in ("a", "b")))
         prefect(["--no-prompt", "deploy", "--all", "--prefect-file", str(spec)], env)
         timings["deployed"] = time.monotonic() - t0
         homes = {}

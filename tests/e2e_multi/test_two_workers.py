@@ -35,9 +35,13 @@ def wait_terminal(api_url: str, run_ids: list[str], timeout: float = 900) -> dic
 
 
 def writer_interval(home) -> tuple:
+    """(flow run id, first write began, last write ended, status) of a machine's warehouse: its
+    refresh run and the vintage replays it made first, all while holding the writer slot."""
     con = duckdb.connect(str(home / "ftf.duckdb"), read_only=True)
     try:
-        return con.execute("select flow_run_id, started_at, finished_at, status from meta.runs").fetchall()[0]
+        return con.execute("""select max(flow_run_id), min(started_at), max(finished_at),
+                                     max(status) filter (where flow_run_id is not null)
+                              from meta.runs""").fetchall()[0]
     finally:
         con.close()
 
