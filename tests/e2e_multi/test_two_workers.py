@@ -74,6 +74,8 @@ def test_two_workers_one_writer_at_a_time(cluster):
     held = [float(m.group(1)) for entry in logs
             if (m := re.search(r"Cross-machine writer slot held after ([\d.]+) s", entry["message"]))]
     assert len(held) == 2, [entry["message"] for entry in logs][:40]
+    print(f"[e2e-multi] writing windows: {first[1]} – {first[2]} and {second[1]} – {second[2]}; "
+          f"slot waits {sorted(held)} s")
     assert max(held) > 1.0, f"no run waited for the writer slot: {held}"
     limit = api(api_url, f"/v2/concurrency_limits/{WRITER_LIMIT}")
     assert limit["limit"] == 1 and limit["active_slots"] == 0
