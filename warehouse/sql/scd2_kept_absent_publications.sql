@@ -1,0 +1,9 @@
+-- Current figures of publications the loaded sources no longer carry that stay current because
+-- their rows were quarantined (see scd2_close_absent_publications.sql).
+SELECT count(*)
+FROM history.figures AS h
+WHERE h.recorded_to IS NULL
+  AND h.source_id IN (SELECT source_id FROM loaded_publications)
+  AND NOT EXISTS (SELECT 1 FROM loaded_publications AS l
+                  WHERE l.source_id = h.source_id AND l.publication_id = h.publication_id)
+  AND EXISTS (SELECT 1 FROM snapshot_kept AS k WHERE {kept_match});
