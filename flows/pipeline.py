@@ -208,7 +208,7 @@ def quarantined_keys(source: Source, quarantine: pd.DataFrame) -> pd.DataFrame:
         if source.kind == "figures" and not row.get("publication_id"):
             row["publication_id"] = source.publication_id
         rows.append({c: _key_text(row.get(c)) for c in columns})
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
 def _canonical_row(source: Source, row: dict) -> dict:
