@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from warehouse.db import migrate
-from warehouse.snapshots import FIGURES, KeyedTable, SnapshotError, apply_snapshot
+from warehouse.snapshots import FIGURES, KeyedTable, SnapshotError, apply_figures as apply_figure_snapshot, apply_snapshot
 
 THINGS = KeyedTable("history.things", ("source_id", "k"), ("source_id", "k", "v"), ("source_id",))
 T0 = dt.datetime(2017, 1, 1, tzinfo=dt.timezone.utc)
@@ -144,3 +144,41 @@ def test_corrected_transcription_of_the_same_publication_is_a_revision():
     assert recorded == [(2962.0,)]
     published = con.execute("select value from figures_published_by(DATE '2017-12-31') where country_iso3 = 'TUN'")
     assert published.fetchall() == [(2926.0,)]
+
+
+# ---------------------------------------------------------------- the macros over random histories
+countries = st.sampled_from(["TUN", "SAU", "FRA", "BEL"])
+figure_snapshots = st.lists(st.dictionaries(countries, st.integers(1, 5).map(float), min_size=1, max_size=4),
+                            min_size=1, max_size=5)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(figure_snapshots, st.sampled_from(["UTC", "Asia/Tokyo", "America/Los_Angeles"]))
+def test_figure_macros_answer_each_clock_in_any_session_time_zone(history, zone):
+    """figures_as_recorded(t) is the snapshot loaded last at or before t (naive times read as UTC),
+    figures_published_by(d) the latest snapshot once d reaches the publication date, whatever the
+    session's TimeZone."""
+    con = _warehouse()
+    times = [T0 + dt.timedelta(days=30 * i) for i in range(len(history))]
+    for i, (snap, t) in enumerate(zip(history, times)):
+        rows = [_figure("ed", iso3, value, published_on="2016-06-30") for iso3, value in snap.items()]
+        apply_figure_snapshot(con, pd.DataFrame(rows), run_id=f"r{i}", recorded_from=t)
+    con.execute(f"SET TimeZone = '{zone}'")
+
+    def recorded(t):
+        sql = "select country_iso3, value from figures_as_recorded(?::TIMESTAMP)"
+        return dict(con.execute(sql, [t.replace(tzinfo=None)]).fetchall())
+    assert recorded(T0 - dt.timedelta(seconds=1)) == {}
+    for snap, t in zip(history, times):
+        assert recorded(t) == snap
+        assert recorded(t + dt.timedelta(days=29)) == snap
+    published = dict(con.execute("select country_iso3, value from figures_published_by(DATE '2016-06-30')").fetchall())
+    assert published == history[-1]
+    assert con.execute("select count(*) from figures_published_by(DATE '2016-06-29')").fetchall() == [(0,)]
+    assert dict(con.execute("select country_iso3, value from figures_as_of(TIMESTAMP '2016-06-30')").fetchall()) \
+        == published
+    reasons = dict(con.execute("select closed_reason, count(*) from history.figures where recorded_to is not null "
+                               "group by all").fetchall())
+    pairs = list(zip(history, history[1:]))
+    assert reasons.get("removed_from_source", 0) == sum(len(set(a) - set(b)) for a, b in pairs)
+    assert reasons.get("revised", 0) == sum(a[k] != b[k] for a, b in pairs for k in set(a) & set(b))
