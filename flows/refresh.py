@@ -51,8 +51,9 @@ def archive_task(source: Source, outcome: pipeline.SourceOutcome, mode: str, raw
 
 
 @task(name="load", cache_policy=NO_CACHE)
-def load_task(db_path, run: pipeline.RunInfo, outcomes: list, catalog_ids: list[str]) -> list:
-    return load_run(db_path, run, outcomes, catalog_ids=catalog_ids)
+def load_task(db_path, run: pipeline.RunInfo, outcomes: list) -> list:
+    """Load the run; sources no longer in the catalog are withdrawn (closed_reason 'withdrawn')."""
+    return load_run(db_path, run, outcomes, catalog_ids=list(load_catalog()))
 
 
 @task(name="changes", cache_policy=NO_CACHE)
@@ -180,7 +181,7 @@ def refresh(
                    for s in chosen}
         processed = [process_task.submit(s, fetched[s.id], force) for s in chosen]
         archived = [archive_task.submit(s, p, mode, where.raw) for s, p in zip(chosen, processed)]
-        outcomes = load_task(where.db, run, [a.result() for a in archived], list(catalog))
+        outcomes = load_task(where.db, run, [a.result() for a in archived])
         for o in outcomes:
             (logger.warning if o.status == "failed" else logger.info)(
                 "%s: %s (%s rows loaded, %s quarantined)%s", o.source_id, o.status, o.rows_loaded,

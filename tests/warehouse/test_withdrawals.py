@@ -9,6 +9,7 @@ import json
 import shutil
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -22,40 +23,50 @@ EARLIER = NOW - dt.timedelta(days=2)
 
 
 # --------------------------------------------------------------------------- withdrawn
-def test_a_source_that_leaves_the_catalog_is_withdrawn_and_diff_lists_it(tmp_path, catalog, monkeypatch):
-    home = paths(tmp_path / "data")
+@pytest.fixture(scope="module")
+def withdrawal(tmp_path_factory, catalog):
+    """Two sources loaded; then a run whose catalog no longer has icsr_2013_12."""
+    home = paths(tmp_path_factory.mktemp("withdrawal") / "data")
     both = ["icsr_2013_12", "icsr_2015_01"]
     for source_id in both:
         first, _ = load_document(home, catalog[source_id], catalog[source_id].mirror_path, at=EARLIER,
                                  catalog_ids=both)
     current = query(home.db, "select count(*) from core.figures where source_id = 'icsr_2013_12'")[0][0]
     kept = query(home.db, "select count(*) from core.figures where source_id = 'icsr_2015_01'")[0][0]
-    assert current > 0
-
     run, outcomes = load_document(home, catalog["icsr_2015_01"], catalog["icsr_2015_01"].mirror_path, at=NOW,
                                   catalog_ids=["icsr_2015_01"])
-    withdrawn = [o for o in outcomes if o.status == "withdrawn"]
+    return {"home": home, "first": first, "run": run, "outcomes": outcomes, "current": current, "kept": kept}
+
+
+def test_a_source_that_leaves_the_catalog_is_withdrawn_by_the_next_run(withdrawal):
+    home, run, current = withdrawal["home"], withdrawal["run"], withdrawal["current"]
+    assert current > 0
+    withdrawn = [o for o in withdrawal["outcomes"] if o.status == "withdrawn"]
     assert [(o.source_id, o.kind, o.closed) for o in withdrawn] == [("icsr_2013_12", "figures", current)]
     assert f"{current} current version(s) closed as withdrawn" in withdrawn[0].notes[0]
     assert query(home.db, "select count(*) from core.figures where source_id = 'icsr_2013_12'") == [(0,)]
-    assert query(home.db, "select count(*) from core.figures where source_id = 'icsr_2015_01'") == [(kept,)]
+    assert query(home.db, "select count(*) from core.figures where source_id = 'icsr_2015_01'") == [(withdrawal["kept"],)]
     assert query(home.db, "select closed_reason, closed_by_run, count(*) from history.figures "
                           "where source_id = 'icsr_2013_12' group by all") == [("withdrawn", run.run_id, current)]
     summary = json.loads(query(home.db, "select sources from meta.runs where run_id = ?", [run.run_id])[0][0])
-    assert summary["icsr_2013_12"]["status"] == "withdrawn" and summary["icsr_2013_12"]["versions_closed"] == current
+    assert summary["icsr_2013_12"]["status"] == "withdrawn"
+    assert summary["icsr_2013_12"]["versions_closed"] == current
 
-    monkeypatch.setenv("FTF_HOME", str(home.home))
-    out = CliRunner().invoke(app, ["diff", first.run_id, run.run_id, "--format", "json"])
+
+def test_diff_and_history_show_why_versions_were_closed(withdrawal, monkeypatch):
+    monkeypatch.setenv("FTF_HOME", str(withdrawal["home"].home))
+    runs = [withdrawal["first"].run_id, withdrawal["run"].run_id]
+    out = CliRunner().invoke(app, ["diff", *runs, "--format", "json"])
     assert out.exit_code == 0, out.output
-    rows = json.loads(out.output)
-    closed = [r for r in rows if r["change"] == "closed"]
-    assert len(closed) == current and {r["closed_reason"] for r in closed} == {"withdrawn"}
-    assert all(r["what"].startswith("icsr_2013_12 | ") for r in closed)
-    table = CliRunner().invoke(app, ["diff", first.run_id, run.run_id])
+    closed = [r for r in json.loads(out.output) if r["change"] == "closed"]
+    assert len(closed) == withdrawal["current"]
+    assert {r["closed_reason"] for r in closed} == {"withdrawn"}
+    assert {r["what"].split(" | ")[0] for r in closed} == {"icsr_2013_12"}
+    table = CliRunner().invoke(app, ["diff", *runs])
     assert table.exit_code == 0 and "withdrawn" in table.output
     history = CliRunner().invoke(app, ["history", "Tunisia", "--format", "json"])
     reasons = {(r["publication_id"], r["closed_reason"]) for r in json.loads(history.output)}
-    assert ("icsr_2013_12", "withdrawn") in reasons and ("icsr_2015_01", None) in reasons
+    assert reasons == {("icsr_2013_12", "withdrawn"), ("icsr_2015_01", None)}
 
 
 def test_an_empty_catalog_withdraws_nothing():
