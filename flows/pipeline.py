@@ -198,7 +198,8 @@ def quarantined_keys(source: Source, quarantine: pd.DataFrame) -> pd.DataFrame:
     None and matches any value: when in doubt, a version is kept, never erased."""
     from warehouse.snapshots import TABLES, identity_columns
 
-    columns = list(identity_columns(TABLES[source.kind]))
+    table = TABLES[source.kind]
+    columns = list(identity_columns(table))
     rows = []
     for q in quarantine.itertuples(index=False):
         row = json.loads(q.row_json) if isinstance(q.row_json, str) else {}
@@ -207,7 +208,11 @@ def quarantined_keys(source: Source, quarantine: pd.DataFrame) -> pd.DataFrame:
         row = {**row, "source_id": source.id}
         if source.kind == "figures" and not row.get("publication_id"):
             row["publication_id"] = source.publication_id
-        rows.append({c: _key_text(row.get(c)) for c in columns})
+        identity = {c: _key_text(row.get(c)) for c in columns}
+        # a row the extractor itself could not read into a figure (e.g. a claim with no area) never had a key
+        if q.stage == "extract" and all(identity[c] is None for c in table.key if c not in table.scope):
+            continue
+        rows.append(identity)
     return pd.DataFrame(rows, columns=columns, dtype=object)
 
 

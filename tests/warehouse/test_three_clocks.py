@@ -147,3 +147,33 @@ def test_timestamps_are_timestamptz(clocks):
                              "information_schema.columns where data_type = 'TIMESTAMP' "
                              "and table_schema in ('meta', 'history', 'core', 'ref')")
     assert naive == []
+
+
+# --------------------------------------------------------------------------- upgrading a warehouse
+def test_migration_010_keeps_history_and_infers_why_old_versions_closed(monkeypatch):
+    """A warehouse made before the three clocks: its versions keep their times, closed ones get a
+    reason from what followed them, and the old column names still answer."""
+    import duckdb
+
+    from warehouse import db as db_module
+
+    every = db_module.migrations()
+    monkeypatch.setattr(db_module, "migrations", lambda: [m for m in every if m[0] < 10])
+    con = duckdb.connect()
+    db_module.migrate(con)
+    t1, t2 = "2020-04-14 00:00:00+00", "2023-05-04 00:00:00+00"
+    versions = [("SYR", 17997408, t1, t2, "r1", "r2"), ("SYR", 19205178, t2, None, "r2", None),
+                ("ANT", 1, t1, t2, "r1", "r2")]
+    for i, (iso3, value, start, end, opened, closed) in enumerate(versions):
+        con.execute("insert into history.population (key_hash, row_hash, source_id, country_iso3, year, value, "
+                    "valid_from, valid_to, opened_by_run, closed_by_run) values (?, ?, 'wb', ?, 2015, ?, ?, ?, ?, ?)",
+                    [f"k{iso3}", f"r{i}", iso3, value, start, end, opened, closed])
+    monkeypatch.setattr(db_module, "migrations", lambda: every)
+    assert "010_three_clocks" in db_module.migrate(con)
+    rows = con.execute("select country_iso3, value, closed_reason, recorded_from = valid_from, "
+                       "recorded_to is not distinct from valid_to from history.population order by all").fetchall()
+    assert rows == [("ANT", 1.0, "removed_from_source", True, True), ("SYR", 17997408.0, "revised", True, True),
+                    ("SYR", 19205178.0, None, True, True)]
+    assert con.execute("select value from population_as_of(TIMESTAMP '2021-01-01') where country_iso3 = 'SYR'") \
+        .fetchall() == [(17997408.0,)]
+    assert con.execute("select count(*) from core.population").fetchall() == [(1,)]
