@@ -193,15 +193,15 @@ def extract_and_validate(source: Source, body: bytes) -> SourceOutcome:
 
 # --------------------------------------------------------------------------- quarantine never erases
 def quarantined_keys(source: Source, quarantine: pd.DataFrame) -> pd.DataFrame:
-    """The identity (scope + key columns, as text) of every quarantined row, so the load keeps the
-    current version of its key instead of closing it. A part that cannot be read from the row is
+    """The identity (scope + key columns, as text) of every quarantined row, labelled like the
+    quarantine's rows, so the load keeps the current version of its key instead of closing it. A part that cannot be read from the row is
     None and matches any value: when in doubt, a version is kept, never erased."""
     from warehouse.snapshots import TABLES, identity_columns
 
     table = TABLES[source.kind]
     columns = list(identity_columns(table))
-    rows = []
-    for q in quarantine.itertuples(index=False):
+    rows, labels = [], []
+    for label, q in zip(quarantine.index, quarantine.itertuples(index=False)):
         row = json.loads(q.row_json) if isinstance(q.row_json, str) else {}
         if q.stage in ("raw", "extract"):  # the row in the document's own shape: read it as the extractor does
             row = _canonical_row(source, {k: (None if k == q.column_name else v) for k, v in row.items()})
@@ -213,7 +213,8 @@ def quarantined_keys(source: Source, quarantine: pd.DataFrame) -> pd.DataFrame:
         if q.stage == "extract" and all(identity[c] is None for c in table.key if c not in table.scope):
             continue
         rows.append(identity)
-    return pd.DataFrame(rows, columns=columns, dtype=object)
+        labels.append(label)
+    return pd.DataFrame(rows, columns=columns, index=labels, dtype=object)
 
 
 def _canonical_row(source: Source, row: dict) -> dict:

@@ -95,6 +95,7 @@ def _apply_outcome(con: duckdb.DuckDBPyConnection, run, o) -> None:
         o.status, o.error = "failed", f"{o.source_id}: {exc}"
         return
     o.opened, o.closed = result.opened, result.closed
+    o.quarantine = o.quarantine.assign(kept_current=o.quarantine.index.isin(list(result.kept_rows)))
     if result.kept:
         o.notes.append(f"kept {result.kept} current version(s) whose rows are in quarantine")
 

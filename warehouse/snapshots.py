@@ -58,10 +58,12 @@ class SnapshotResult:
     closed: int
     unchanged: int
     kept: int = 0             # current versions kept although missing: their rows are in quarantine
+    kept_rows: frozenset = frozenset()   # labels of the `kept` rows that kept a current version
 
     def __add__(self, other: "SnapshotResult") -> "SnapshotResult":
         return SnapshotResult(self.opened + other.opened, self.closed + other.closed,
-                              self.unchanged + other.unchanged, self.kept + other.kept)
+                              self.unchanged + other.unchanged, self.kept + other.kept,
+                              self.kept_rows | other.kept_rows)
 
 
 def _q(name: str) -> str:
@@ -96,6 +98,7 @@ def _register_kept(con: duckdb.DuckDBPyConnection, table: KeyedTable, kept: pd.D
     columns = identity_columns(table)
     frame = pd.DataFrame(columns=list(columns)) if kept is None else kept.reindex(columns=list(columns))
     frame = frame.astype(object).where(frame.notna(), None).astype("string")
+    frame.insert(0, "kept_row", pd.Series(frame.index, index=frame.index, dtype="int64"))
     con.register("kept_frame", frame)
     try:
         con.execute("CREATE OR REPLACE TEMP TABLE snapshot_kept AS SELECT * FROM kept_frame")
@@ -138,7 +141,7 @@ def apply_snapshot(con: duckdb.DuckDBPyConnection, table: KeyedTable, frame: pd.
     params = {"recorded_from": recorded_from, "run_id": run_id}
     identifiers = {"table": table.name, "scope_match": scope_match, "kept_match": kept_match,
                    "revision_reason": table.revision_reason}
-    kept_count = con.execute(_sql("scd2_kept.sql", **identifiers)).fetchall()[0][0]
+    kept_count, kept_rows = con.execute(_sql("scd2_kept.sql", **identifiers)).fetchall()[0]
     closed = con.execute(_sql("scd2_close.sql", **identifiers), params).fetchall()[0][0]
     cols = ", ".join(_q(c) for c in table.columns)
     opened = con.execute(_sql("scd2_open.sql", table=table.name, columns=cols,
@@ -147,7 +150,7 @@ def apply_snapshot(con: duckdb.DuckDBPyConnection, table: KeyedTable, frame: pd.
     for temp in ("snapshot_incoming", "snapshot_typed", "snapshot_kept"):
         con.execute(f"DROP TABLE {temp}")
     return SnapshotResult(opened=int(opened), closed=int(closed), unchanged=int(incoming - opened),
-                          kept=int(kept_count))
+                          kept=int(kept_count), kept_rows=frozenset(kept_rows))
 
 
 def close_absent_publications(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, run_id: str,
@@ -160,13 +163,14 @@ def close_absent_publications(con: duckdb.DuckDBPyConnection, frame: pd.DataFram
     kept_match = _register_kept(con, FIGURES, kept)
     con.register("loaded_publications", pairs)
     try:
-        kept_count = con.execute(_sql("scd2_kept_absent_publications.sql", kept_match=kept_match)).fetchall()[0][0]
+        kept_count, kept_rows = con.execute(_sql("scd2_kept_absent_publications.sql",
+                                                 kept_match=kept_match)).fetchall()[0]
         closed = con.execute(_sql("scd2_close_absent_publications.sql", kept_match=kept_match),
                              {"recorded_at": recorded_at, "run_id": run_id}).fetchall()[0][0]
     finally:
         con.unregister("loaded_publications")
         con.execute("DROP TABLE snapshot_kept")
-    return SnapshotResult(0, int(closed), 0, int(kept_count))
+    return SnapshotResult(0, int(closed), 0, int(kept_count), frozenset(kept_rows))
 
 
 def apply_figures(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *, run_id: str,

@@ -48,6 +48,8 @@ def test_a_source_that_leaves_the_catalog_is_withdrawn_by_the_next_run(withdrawa
     assert query(home.db, "select count(*) from core.figures where source_id = 'icsr_2015_01'") == [(withdrawal["kept"],)]
     assert query(home.db, "select closed_reason, closed_by_run, count(*) from history.figures "
                           "where source_id = 'icsr_2013_12' group by all") == [("withdrawn", run.run_id, current)]
+    # Qatar's bad row in ICSR 2013 never had a version: its quarantine kept nothing current
+    assert query(home.db, "select kept_current from meta.quarantine where source_id = 'icsr_2013_12'") == [(False,)]
     summary = json.loads(query(home.db, "select sources from meta.runs where run_id = ?", [run.run_id])[0][0])
     assert summary["icsr_2013_12"]["status"] == "withdrawn"
     assert summary["icsr_2013_12"]["versions_closed"] == current
@@ -140,8 +142,10 @@ def test_quarantined_transcription_rows_keep_their_current_figures(tmp_path, cat
     _rewrite_csv(copy, damage)
     second, outcomes = load_document(home, source, copy, at=NOW)
 
-    stages = query(home.db, "select stage, run_id from meta.quarantine where source_id = 'soufan_2017_10' order by 1")
-    assert stages == [("canonical", second.run_id), ("harmonise", second.run_id), ("raw", second.run_id)]
+    stages = query(home.db, "select stage, run_id, kept_current from meta.quarantine "
+                            "where source_id = 'soufan_2017_10' order by 1")
+    assert stages == [("canonical", second.run_id, True), ("harmonise", second.run_id, True),
+                      ("raw", second.run_id, True)]
     for iso3 in ("TUN", "JOR", "FRA"):
         where = f"source_id = 'soufan_2017_10' and country_iso3 = '{iso3}' and metric = 'travelled'"
         assert _current_version(home.db, "history.figures", where) == [(first.run_id, None)], iso3
@@ -160,7 +164,8 @@ def test_a_quarantined_population_value_keeps_its_current_version(tmp_path, cata
     _rewrite_csv(copy, lambda r: (r[:3] + ["19 million"]) if r[1:3] == ["SYR", "2015"]
                  else None if r[1:3] == ["ABW", "1960"] else r)
     second, outcomes = load_document(home, source, copy, at=NOW)
-    assert query(home.db, "select stage, column_name, run_id from meta.quarantine") == [("raw", "Value", second.run_id)]
+    assert query(home.db, "select stage, column_name, run_id, kept_current from meta.quarantine") == [
+        ("raw", "Value", second.run_id, True)]
     assert _current_version(home.db, "history.population", "country_iso3 = 'SYR' and year = 2015") == [
         (first.run_id, None)]
     assert query(home.db, "select closed_reason from history.population where country_iso3 = 'ABW' and year = 1960") \
@@ -178,7 +183,7 @@ def test_a_quarantined_country_row_keeps_its_current_version(tmp_path, catalog):
     iso3, numeric = header.index("ISO3166-1-Alpha-3"), header.index("ISO3166-1-numeric")
     _rewrite_csv(copy, lambda r: r[:numeric] + ["25000"] + r[numeric + 1:] if r[iso3] == "FRA" else r)
     second, outcomes = load_document(home, source, copy, at=NOW)
-    assert query(home.db, "select stage, run_id from meta.quarantine") == [("raw", second.run_id)]
+    assert query(home.db, "select stage, run_id, kept_current from meta.quarantine") == [("raw", second.run_id, True)]
     assert _current_version(home.db, "history.countries", "country_iso3 = 'FRA'") == [(first.run_id, None)]
     assert (outcomes[0].opened, outcomes[0].closed) == (0, 0)
     assert any("kept 1 current version(s)" in n for n in outcomes[0].notes), outcomes[0].notes
