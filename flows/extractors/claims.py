@@ -83,6 +83,7 @@ def normalise(frame: pd.DataFrame, source) -> pd.DataFrame:
         "countries_count": frame["countries"],
         "page": frame["page"].map(lambda p: None if p is None or pd.isna(p) else f"p. {int(p)}"),
         "quote": frame["quote"],
+        "quote_kind": "sentence",
         "review_status": status,
         "note": "extracted from text by flows/claims (rule-based); review in decisions.csv",
     }, index=frame.index)

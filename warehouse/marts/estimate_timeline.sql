@@ -34,7 +34,7 @@ select s.country_iso3,
        s.value - s.previous_value as change_from_previous,
        s.position = s.series_length as is_latest,
        s.readings::INTEGER as readings,
-       s.is_secondary, s.document_url, s.page, s.quote, s.flag
+       s.is_secondary, s.document_url, s.page, s.quote, s.quote_kind, s.flag
 from series s
 left join countries c using (country_iso3)
 order by s.country_iso3, s.metric, s.position
