@@ -188,7 +188,7 @@ class ReturneeRates(pa.DataFrameModel):
     returned_low: Series[float] = pa.Field(nullable=True, ge=0, description="Low end when returned is a range")
     returned_high: Series[float] = pa.Field(nullable=True, ge=0, description="High end when returned is a range")
     returned_qualifier: Series[str] = pa.Field(nullable=True, isin=QUALIFIERS, description="Qualifier of the returned figure")
-    return_rate: Series[float] = pa.Field(nullable=True, ge=0, description="returned / travelled, rounded to 3 decimals; empty unless both are point values")
+    return_rate: Series[float] = pa.Field(nullable=True, ge=0, description="returned / travelled from the numbers as published, rounded to 3 decimals; empty when either is a range. Read it with return_rate_qualifier: beside an open bound ('more than 900' travelled) it is a bound, not a value")
     return_rate_low: Series[float] = pa.Field(**_low("returned / travelled"))
     return_rate_high: Series[float] = pa.Field(**_high("returned / travelled"))
     return_rate_qualifier: Series[str] = pa.Field(**_derived_qualifier("returned / travelled (e.g. 'up_to' when travelled is 'more than')"))

@@ -102,7 +102,7 @@ def test_icct_2016_france_return_rate_is_at_most_246_of_900(home):
     fra = frame(home, "select * from marts.returnee_rates where publication_id = 'icct_2016_04' "
                       "and country_iso3 = 'FRA'").iloc[0]
     assert (fra.travelled, fra.travelled_qualifier, fra.returned) == (900, "more_than", 246)
-    assert pd.isna(fra.return_rate)                       # not a point: no single rate
+    assert fra.return_rate == 0.273   # 246 / 900 from the numbers as published, read with its qualifier:
     assert fra.return_rate_qualifier == "up_to"
     assert fra.return_rate_low == 0 and fra.return_rate_high == 0.274   # 246 / 900 = 0.2733.., rounded up
     assert fra.travelled_per_million_qualifier == "at_least" and pd.isna(fra.travelled_per_million_high)
