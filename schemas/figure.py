@@ -20,7 +20,13 @@ METRICS = (
     "prosecuted",
     "present",     # still in the conflict zone at the reference date
     "relocated",   # moved on to a third country
+    "women_and_minors",  # women and minors together (e.g. a region's share of affiliates)
+    # rates as the publisher stated them (never computed here, never summed: the marts keep them
+    # out of core.accepted_readings and show them beside the warehouse's own per-million figure)
+    "travelled_per_million",           # travelled per million inhabitants
+    "travelled_per_million_muslims",   # travelled per million Muslims (or people of Muslim descent)
 )
+PUBLISHED_RATE_METRICS = ("travelled_per_million", "travelled_per_million_muslims")
 QUALIFIERS = ("exact", "at_least", "up_to", "approx", "more_than", "less_than", "range")
 REVIEW_STATUSES = ("pending", "accepted", "rejected")
 AREA_KINDS = ("country", "region", "world")

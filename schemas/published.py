@@ -75,6 +75,8 @@ class FightersPerMillion(pa.DataFrameModel):
     per_million_low: Series[float] = pa.Field(**_low("the figure per million inhabitants"))
     per_million_high: Series[float] = pa.Field(**_high("the figure per million inhabitants"))
     per_million_qualifier: Series[str] = pa.Field(**_derived_qualifier("the figure per million inhabitants"))
+    published_per_million: Series[float] = pa.Field(nullable=True, ge=0, description="The publisher's own figure per million inhabitants where it stated one (core.published_rates, e.g. ICSR 2015 Table 1, Elcano 2018), to compare with per_million")
+    published_per_million_qualifier: Series[str] = pa.Field(nullable=True, isin=QUALIFIERS, description="Qualifier of published_per_million as published (ICSR 2015: 'up_to', by its table's footnote)")
     document_url: Series[str] = pa.Field(description="Where the figure was read")
     is_secondary: Series[bool] = pa.Field(description="True when that document only quotes the publication")
     page: Series[str] = pa.Field(nullable=True, description="Page, table or section of the document")

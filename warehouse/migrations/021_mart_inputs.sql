@@ -58,3 +58,36 @@ COMMENT ON VIEW core.publication_population IS 'The population every mart uses f
 CREATE OR REPLACE VIEW core.pending_figures AS
 SELECT * FROM core.figures WHERE review_status = 'pending';
 COMMENT ON VIEW core.pending_figures IS 'Current figures with review_status pending: listed and counted by the marts, never summed';
+
+-- Rates as publishers stated them (metrics travelled_per_million, travelled_per_million_muslims,
+-- schemas/figure.py PUBLISHED_RATE_METRICS) are figures too, but never counts: they are kept out of
+-- core.accepted_readings (so no mart sums, compares or divides them as counts) and listed here,
+-- ranked the same way, for marts.fighters_per_million to show beside its own per-million figure.
+CREATE OR REPLACE VIEW core.accepted_readings AS
+WITH publications AS (
+    SELECT publication_id, min(published_on) AS publication_date
+    FROM core.figures
+    GROUP BY publication_id
+)
+SELECT f.*, p.publication_date,
+       coalesce(f.value, f.value_low, f.value_high) AS low_end,
+       coalesce(f.value, f.value_high, f.value_low) AS high_end,
+       row_number() OVER (PARTITION BY f.publication_id, f.country_iso3, f.metric
+                          ORDER BY (f.variant = '') DESC, f.is_secondary, (f.flag IS NULL) DESC,
+                                   f.reference_date DESC, f.source_id, f.document_url) AS reading_rank,
+       count(*) OVER (PARTITION BY f.publication_id, f.country_iso3, f.metric) AS readings
+FROM core.figures AS f
+JOIN publications AS p USING (publication_id)
+WHERE f.review_status = 'accepted'
+  AND f.metric NOT IN ('travelled_per_million', 'travelled_per_million_muslims');
+COMMENT ON VIEW core.accepted_readings IS 'Accepted figures (counts and shares; published rates are in core.published_rates) with their publication date and their rank among the readings of one publication × area × metric (1 = the one the marts use)';
+
+CREATE OR REPLACE VIEW core.published_rates AS
+SELECT f.*,
+       row_number() OVER (PARTITION BY f.publication_id, f.country_iso3, f.metric
+                          ORDER BY (f.variant = '') DESC, f.is_secondary, (f.flag IS NULL) DESC,
+                                   f.reference_date DESC, f.source_id, f.document_url) AS reading_rank
+FROM core.figures AS f
+WHERE f.review_status = 'accepted'
+  AND f.metric IN ('travelled_per_million', 'travelled_per_million_muslims');
+COMMENT ON VIEW core.published_rates IS 'Accepted rates as publishers stated them (per million inhabitants, per million Muslims), ranked per publication × area × metric like core.accepted_readings';
