@@ -134,3 +134,32 @@ def test_a_sum_with_an_at_least_term_is_at_least(home):
     assert open_terms > 0
     assert h.warehouse_sum_qualifier == "at_least" and pd.isna(h.warehouse_sum_high)
     assert h.gap_qualifier == "up_to" and pd.isna(h.gap_low) and h.gap_high == h.gap
+
+
+def test_headline_shows_the_rows_known_to_be_missing(home):
+    h = frame(home, "select * from marts.headline_figures where metric = 'travelled' "
+                    "and publication_id in ('icsr_2013_12', 'icsr_2015_01')").set_index("publication_id")
+    rows_2013 = frame(home, "select count(*) as n from core.accepted_readings where publication_id = 'icsr_2013_12' "
+                            "and metric = 'travelled' and area_kind = 'country' and reading_rank = 1").n[0]
+    y2013 = h.loc["icsr_2013_12"]
+    assert (y2013.stated_value_low, y2013.stated_value_high, y2013.stated_countries) == (3300, 11000, 74)
+    assert y2013.warehouse_countries == rows_2013 and y2013.countries_gap == 74 - rows_2013 > 0
+    assert y2013.gap_qualifier == "range" and y2013.gap_low < 0 < y2013.gap_high
+    y2015 = h.loc["icsr_2015_01"]   # "exceeds 20,000": the gap has no upper bound
+    assert (y2015.stated_qualifier, y2015.stated_value) == ("more_than", 20000)
+    assert y2015.gap_qualifier == "at_least" and pd.isna(y2015.gap_high)
+
+
+def test_published_rates_are_shown_beside_never_counted(home):
+    counted = frame(home, "select count(*) as n from core.accepted_readings where metric like '%per_million%'").n[0]
+    assert counted == 0
+    for name in PUBLISHED:
+        if "metric" in PUBLISHED[name].to_schema().columns:
+            n = frame(home, f"select count(*) as n from marts.{name} where metric like '%per_million%'").n[0]
+            assert n == 0, f"marts.{name} treats a published rate as a count"
+    fpm = frame(home, "select * from marts.fighters_per_million where metric = 'travelled' "
+                      "and published_per_million is not null").set_index(["publication_id", "country_iso3"])
+    assert fpm.loc[("icsr_2015_01", "FRA")].published_per_million == 18
+    assert fpm.loc[("icsr_2015_01", "FRA")].published_per_million_qualifier == "up_to"
+    swe = fpm.loc[("elcano_2018", "SWE")]
+    assert swe.published_per_million == 30 and abs(swe.per_million - 30) < 1   # the same rate, two roundings
