@@ -7,10 +7,8 @@
 ALTER TABLE history.figures ADD COLUMN quote_kind VARCHAR;
 COMMENT ON COLUMN history.figures.quote_kind IS 'What kind of verbatim text quote is: sentence, table_row, csv_row (the line exactly as in the file; page = its line number) or json_record';
 
+-- core.figures exposes every stored column (quote_kind included) except hashes and bookkeeping.
 CREATE OR REPLACE VIEW core.figures AS
-SELECT source_id, publication_id, document_url, is_secondary, country_iso3, area_kind,
-       country_as_published, metric, variant, value, value_low, value_high, qualifier, share,
-       share_of, countries_count, reference_date, published_on, page, quote, quote_kind, review_status,
-       flag, note, valid_from, valid_to, opened_by_run AS run_id
+SELECT * EXCLUDE (key_hash, row_hash, opened_by_run, closed_by_run), opened_by_run AS run_id
 FROM history.figures WHERE valid_to IS NULL;
 COMMENT ON VIEW core.figures IS 'Current version of every figure: one row per source, publication, area, metric, reference date (and variant)';
