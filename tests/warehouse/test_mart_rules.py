@@ -30,6 +30,7 @@ DERIVED_NUMBERS = {
         "gap": ("gap_low", "gap_high", "gap_qualifier"),
     },
     "country_estimates": {"min_value": ("min_value", "max_value", "range_qualifier")},
+    "estimate_timeline": {"change_from_previous": ("change_low", "change_high", "change_qualifier")},
 }
 
 
