@@ -7,8 +7,5 @@
 ALTER TABLE history.figures ADD COLUMN quote_kind VARCHAR;
 COMMENT ON COLUMN history.figures.quote_kind IS 'What kind of verbatim text quote is: sentence, table_row, csv_row (the line exactly as in the file; page = its line number) or json_record';
 
--- core.figures exposes every stored column (quote_kind included) except hashes and bookkeeping.
-CREATE OR REPLACE VIEW core.figures AS
-SELECT * EXCLUDE (key_hash, row_hash, opened_by_run, closed_by_run), opened_by_run AS run_id
-FROM history.figures WHERE valid_to IS NULL;
-COMMENT ON VIEW core.figures IS 'Current version of every figure: one row per source, publication, area, metric, reference date (and variant)';
+-- core.figures (migration 010) exposes every stored column except hashes and bookkeeping, so it
+-- (and core.accepted_readings, core.pending_figures built on it) carries quote_kind as well.

@@ -10,7 +10,8 @@
 --   population_year: the year of the latest reference date among the publication's main readings
 --     (reading_rank = 1) for the country, else the latest earlier year the warehouse has;
 --   population_basis = 'known_at_publication': the version the warehouse held at the end of the
---     publication day (UTC), i.e. what a reader could have used then;
+--     publication day (UTC), i.e. what a reader could have used then (the same rule as
+--     population_published_by(publication date), migration 010);
 --   population_basis = 'current_fallback': the warehouse knew no population for the country and
 --     year then (e.g. the publication predates the oldest vintage), so the current value is used;
 --   population_known_since: since when the warehouse has held the value used (its vintage date).
@@ -24,17 +25,17 @@ WITH wanted AS (
     GROUP BY publication_id, country_iso3
 ),
 known_then AS (
-    SELECT w.publication_id, w.country_iso3, h.year, h.value, h.valid_from,
+    SELECT w.publication_id, w.country_iso3, h.year, h.value, h.recorded_from,
            row_number() OVER (PARTITION BY w.publication_id, w.country_iso3 ORDER BY h.year DESC) AS pick
     FROM wanted w
     JOIN history.population h
       ON h.country_iso3 = w.country_iso3
      AND h.year <= year(w.reference_date)
-     AND h.valid_from < timezone('UTC', (w.publication_date + 1)::TIMESTAMP)
-     AND (h.valid_to IS NULL OR h.valid_to >= timezone('UTC', (w.publication_date + 1)::TIMESTAMP))
+     AND h.recorded_from < timezone('UTC', (w.publication_date + 1)::TIMESTAMP)
+     AND (h.recorded_to IS NULL OR h.recorded_to >= timezone('UTC', (w.publication_date + 1)::TIMESTAMP))
 ),
 current_value AS (
-    SELECT w.publication_id, w.country_iso3, p.year, p.value, p.valid_from,
+    SELECT w.publication_id, w.country_iso3, p.year, p.value, p.recorded_from,
            row_number() OVER (PARTITION BY w.publication_id, w.country_iso3 ORDER BY p.year DESC) AS pick
     FROM wanted w
     JOIN core.population p
@@ -45,7 +46,7 @@ SELECT w.publication_id, w.country_iso3, w.publication_date, w.reference_date,
        coalesce(k.value, c.value)::BIGINT AS population,
        CASE WHEN k.value IS NOT NULL THEN 'known_at_publication'
             WHEN c.value IS NOT NULL THEN 'current_fallback' END AS population_basis,
-       CAST(timezone('UTC', coalesce(k.valid_from, c.valid_from)) AS DATE) AS population_known_since
+       CAST(timezone('UTC', coalesce(k.recorded_from, c.recorded_from)) AS DATE) AS population_known_since
 FROM wanted w
 LEFT JOIN known_then k
   ON k.publication_id = w.publication_id AND k.country_iso3 = w.country_iso3 AND k.pick = 1
