@@ -135,13 +135,23 @@ def run(
         raise typer.Exit(1)
 
 
-def _published_connection(folder: Path):
-    import duckdb
-    con = duckdb.connect()
-    con.execute("CREATE SCHEMA marts")
-    for parquet in sorted(folder.glob("*.parquet")):
-        con.execute(f"CREATE VIEW marts.{parquet.stem} AS SELECT * FROM read_parquet('{parquet}')")
-    return con
+def _sandboxed_connection(*, published: bool):
+    """`ftf sql`'s connection: read-only, no file access outside the data folder (or the published
+    bundle), no extensions, capped memory/threads, locked configuration (warehouse.db.connect_sandboxed)."""
+    from warehouse.db import WarehouseBusy, connect_sandboxed
+
+    where = data_paths()
+    if published:
+        views = {f"marts.{p.stem}": p for p in sorted(where.published.glob("*.parquet"))}
+        return connect_sandboxed(None, allowed_directories=[where.published], parquet_views=views)
+    try:
+        return connect_sandboxed(where.db, allowed_directories=[where.home])
+    except WarehouseBusy:
+        fail(f"a run is writing the warehouse right now ({where.db}); try again in a moment, or query the last "
+             f"published bundle: ftf sql --published \"select * from marts.fighters_per_million limit 5\" "
+             f"(files in {where.published})", 3)
+    except FileNotFoundError as exc:
+        fail(str(exc), 2)
 
 
 @app.command()
@@ -149,17 +159,20 @@ def sql(
     query: str = typer.Argument(..., help="One SQL query (read-only)"),
     format: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
     published: bool = typer.Option(False, help="Query the published Parquet bundle (marts.*) instead of the warehouse"),
+    timeout: float = typer.Option(60.0, help="Stop the query after this many seconds"),
 ) -> None:
-    """Run one read-only query on the warehouse (or on the published bundle)."""
-    import duckdb
+    """Run one read-only query on the warehouse (or on the published bundle), sandboxed: one
+    SELECT statement, no files outside the data folder, no extensions, a statement timeout."""
+    from rich.markup import escape
 
-    con = _open_read_only(published=published)
+    from warehouse.sandbox import QueryRefused, run_read_query
+
+    con = _sandboxed_connection(published=published)
     try:
-        cursor = con.execute(query)
-        columns = [d[0] for d in cursor.description] if cursor.description else []
-        rows = cursor.fetchall() if columns else []
-    except duckdb.Error as exc:
-        fail(f"query failed: {str(exc).splitlines()[0]}", 2)
+        columns, rows = run_read_query(con, query, timeout_seconds=timeout)
+    except QueryRefused as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)  # one line, however narrow
+        raise typer.Exit(2) from None
     finally:
         con.close()
     if format == "csv":
@@ -314,21 +327,9 @@ def claims(
 
 
 def _open_read_only(*, published: bool = False):
-    """A read-only connection to the warehouse (or to the published bundle), with a clear
-    message instead of DuckDB's lock error when a run holds the file."""
-    from warehouse.db import WarehouseBusy, connect
-
-    where = data_paths()
-    if published:
-        return _published_connection(where.published)
-    try:
-        return connect(where.db, read_only=True)
-    except WarehouseBusy:
-        fail(f"a run is writing the warehouse right now ({where.db}); try again in a moment, or query the last "
-             f"published bundle: ftf sql --published \"select * from marts.fighters_per_million limit 5\" "
-             f"(files in {where.published})", 3)
-    except FileNotFoundError as exc:
-        fail(str(exc), 2)
+    """A read-only connection to the warehouse (or to the published bundle), sandboxed like
+    `ftf sql`'s, with a clear message instead of DuckDB's lock error when a run holds the file."""
+    return _sandboxed_connection(published=published)
 
 
 def _read(fn):
