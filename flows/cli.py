@@ -81,6 +81,8 @@ def run(
     wait: float = typer.Option(0.0, help="Seconds to wait if another run is writing the warehouse"),
     publish_to: Optional[str] = typer.Option(None, "--publish-to", metavar="PATH_OR_URL",
                                              help="Also deliver the bundle here: a path or fsspec URL (s3://, file://, ...)"),
+    accept_shrink: list[str] = typer.Option([], "--accept-shrink", metavar="ID",
+                                            help="Load this source even if its new document is much smaller (repeatable)"),
 ) -> None:
     """Fetch, validate and load the sources, rebuild the marts and publish the bundle."""
     if mode not in ("mirror", "live"):
@@ -105,7 +107,8 @@ def run(
         pipeline.PROGRESS = show
         try:
             result = refresh(sources=source or None, mode=mode, url_overrides=overrides, force=force,
-                             publish=publish, trigger="cli", wait_for_writer_seconds=wait, publish_to=publish_to)
+                             publish=publish, trigger="cli", wait_for_writer_seconds=wait, publish_to=publish_to,
+                             accept_shrink=accept_shrink)
         except (CatalogError, WarehouseBusy, ValueError) as exc:
             progress.stop()
             fail(str(exc), 2)

@@ -59,6 +59,8 @@ class SourceOutcome:
     validation: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     archives: list[dict] = field(default_factory=list)   # meta.fetches records of archived documents
+    assertions: dict = field(default_factory=dict)       # source.toml [assertions] (warehouse/guards.py)
+    accept_shrink: bool = False                          # --accept-shrink: waive min_rows / max_closed_share
     opened: int = 0
     closed: int = 0
 
@@ -109,6 +111,7 @@ def process(source: Source, fetched: FetchResult, *, force: bool = False) -> Sou
         return SourceOutcome(source.id, source.kind, "failed", record,
                              error=f"{source.id}: extractor error: {type(exc).__name__}: {exc}")
     outcome.fetch = record
+    outcome.assertions = dict(source.raw.get("assertions", {}))
     outcome.notes.extend(_drift_since_previous(fetched))
     PROGRESS(source.id, "validated", f"{outcome.rows_loaded} rows, {outcome.rows_quarantined} quarantined")
     return outcome

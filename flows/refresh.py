@@ -133,6 +133,7 @@ def refresh(
     home: str | None = None,
     wait_for_writer_seconds: Annotated[float, Field(ge=0)] = 0.0,
     publish_to: str | None = None,
+    accept_shrink: list[str] | None = None,
 ) -> dict:
     """Refresh sources, load them as one snapshot, rebuild the marts and publish the bundle.
 
@@ -149,6 +150,8 @@ def refresh(
             then fail with a clear message (nothing is written by a run that never got the lock).
         publish_to: also deliver the published bundle to this path or fsspec URL (e.g. s3://bucket/ftf);
             the bundle there moves to previous/ and manifest.json is written last.
+        accept_shrink: source ids whose new document may shrink (waives their min_rows and max_closed_share
+            assertions, see README "Safety and failure").
     """
     logger = get_run_logger()
     clock = time.monotonic()
@@ -170,7 +173,7 @@ def refresh(
         run = pipeline.RunInfo(
             run_id=pipeline.new_run_id(started), mode=mode, started_at=started, trigger=effective_trigger(trigger),
             parameters={"sources": sources or [], "mode": mode, "url_overrides": overrides, "force": force,
-                        "publish": publish, "publish_to": publish_to},
+                        "publish": publish, "publish_to": publish_to, "accept_shrink": accept_shrink or []},
             flow_run_id=str(prefect_flow_run.id) if prefect_flow_run.id else None,
             deployment=prefect_deployment.name if prefect_deployment.id else None,
         )
@@ -180,7 +183,10 @@ def refresh(
                    for s in chosen}
         processed = [process_task.submit(s, fetched[s.id], force) for s in chosen]
         archived = [archive_task.submit(s, p, mode, where.raw) for s, p in zip(chosen, processed)]
-        outcomes = load_task(where.db, run, [a.result() for a in archived])
+        outcomes = [a.result() for a in archived]
+        for o in outcomes:
+            o.accept_shrink = o.source_id in (accept_shrink or [])
+        outcomes = load_task(where.db, run, outcomes)
         for o in outcomes:
             (logger.warning if o.status == "failed" else logger.info)(
                 "%s: %s (%s rows loaded, %s quarantined)%s", o.source_id, o.status, o.rows_loaded,

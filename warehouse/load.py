@@ -16,6 +16,7 @@ import pandas as pd
 
 from flows.fetch import PreviousFetch
 from warehouse.db import WarehouseBusy, connect, migrate
+from warehouse.guards import check_before_snapshot
 from warehouse.snapshots import TABLES, SnapshotError, apply_figures, apply_snapshot
 
 FETCH_COLUMNS = ["run_id", "source_id", "url", "mode", "status", "http_status", "bytes", "sha256", "etag",
@@ -82,6 +83,20 @@ def _outcome_label(o) -> str:
     return o.status
 
 
+def _passes_guards(con: duckdb.DuckDBPyConnection, o, run, now: dt.datetime) -> bool:
+    """Declared assertions (warehouse/guards.py) before the snapshot: a failed one fails the source
+    and its previous snapshot stays current; every check goes to the validation ledger."""
+    verdict = check_before_snapshot(con, kind=o.kind, source_id=o.source_id, frame=o.frame,
+                                    assertions=getattr(o, "assertions", None), run_date=run.started_at.date(),
+                                    accept_shrink=getattr(o, "accept_shrink", False))
+    if verdict.error is None:
+        o.validation = list(o.validation) + verdict.ledger
+        return True
+    o.status, o.error = "failed", verdict.error
+    _insert_frame(con, "meta.validation", pd.DataFrame(verdict.ledger).assign(run_id=run.run_id, checked_at=now))
+    return False
+
+
 def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False) -> list:
     """Apply every loaded outcome's snapshot, record quarantine, validation, fetches and the run.
     Returns the outcomes with versions opened/closed filled in."""
@@ -91,6 +106,8 @@ def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False) -> l
         con.execute("BEGIN TRANSACTION")
         for o in outcomes:
             if o.status != "loaded":
+                continue
+            if not _passes_guards(con, o, run, now):
                 continue
             try:
                 if o.kind == "figures":
