@@ -16,7 +16,8 @@ import pandas as pd
 from flows.catalog import Source
 from flows.config import Paths
 from flows.extractors.common import schema_drift
-from flows.fetch import FetchResult, PreviousFetch, fetch_source, fetch_world_bank_pages, is_world_bank_api, read_raw
+from flows.fetch import (DEFAULT_DEADLINE_SECONDS, FetchResult, PreviousFetch, TransientFetchError, fetch_source,
+                         fetch_world_bank_pages, hosts_of, is_world_bank_api, read_raw)
 from flows.harmonise import resolve_areas, with_catalog_defaults
 from schemas.figure import FIGURE_COLUMNS, FIGURE_KEY, Figure
 from schemas.raw import RAW_MODELS
@@ -80,17 +81,54 @@ class SourceOutcome:
 
 
 # --------------------------------------------------------------------------- fetch
+def allowed_hosts(source: Source) -> set[str]:
+    """Hosts a source's fetches, redirects and archived documents may reach: `allowed_hosts` in its
+    source.toml, else the hosts of its own URLs (original_url, data_url)."""
+    declared = source.raw.get("allowed_hosts")
+    return {str(h).lower() for h in declared} if declared else hosts_of(source.original_url, source.data_url)
+
+
+def fetch_options(source: Source, own_url: str) -> dict:
+    """Per-source fetch policy: allowed hosts, the source's own URLs, the deadline (`timeout`)."""
+    return {"allowed_hosts": allowed_hosts(source), "own_urls": [own_url, source.original_url, source.data_url],
+            "deadline": float(source.raw.get("timeout", DEFAULT_DEADLINE_SECONDS))}
+
+
 def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch | None,
           override: str | None = None, force: bool = False) -> FetchResult:
+    """Fetch one source. Raises TransientFetchError (5xx, resets, truncation) for the task to retry."""
     url = source.url_for(mode, override)
     PROGRESS(source.id, "fetch", url)
     transport = fetch_world_bank_pages if is_world_bank_api(url) else fetch_source
-    result = transport(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force)
+    result = transport(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force,
+                       **fetch_options(source, url))
     result.previous_sha256 = previous.sha256 if previous else None
     if result.status == "unchanged" and previous is not None and previous.inputs_sha256 != source.inputs_sha256():
         result.status, result.changed = "fetched", True   # same document, new review decisions: read it again
     PROGRESS(source.id, "fetched", result.status)
     return result
+
+
+def retry_transient_fetch(task, task_run, state) -> bool:
+    """Prefect retry condition of the fetch task: retry transient failures (5xx, resets, truncation) only."""
+    try:
+        state.result()
+    except TransientFetchError:
+        return True
+    except Exception:  # noqa: BLE001 - anything else is not worth another try
+        return False
+    return False
+
+
+def failed_fetch_result(source: Source, fetched) -> FetchResult:
+    """The fetch task's result, or the failed FetchResult its last exception carries (after retries)."""
+    if isinstance(fetched, TransientFetchError):
+        return fetched.result
+    if isinstance(fetched, BaseException):
+        from flows.fetch import failed_result   # an unexpected error: one line, the source failed alone
+        return failed_result(source.id, source.data_url or str(source.mirror_path), "unknown",
+                       f"{source.id}: fetch error: {type(fetched).__name__}: {fetched}")
+    return fetched
 
 
 # --------------------------------------------------------------------------- extract + validate
@@ -125,9 +163,13 @@ def archive_documents(source: Source, outcome: SourceOutcome, *, mode: str, raw_
     if mode != "live" or outcome.status != "loaded" or source.kind != "figures":
         return outcome
     urls = {source.original_url, *outcome.frame["document_url"]}
+    options = fetch_options(source, (outcome.fetch or {}).get("url") or source.original_url)
     for url in sorted(u for u in urls if isinstance(u, str) and u.startswith(("http://", "https://"))):
         PROGRESS(source.id, "archive", url)
-        got = fetch_source(source.id, url, mode=mode, raw_store=raw_store, retries=1, timeout=20)
+        try:
+            got = fetch_source(source.id, url, mode=mode, raw_store=raw_store, retries=1, timeout=20, **options)
+        except TransientFetchError as exc:
+            got = exc.result
         outcome.archives.append(dict(got.as_record(), inputs_sha256=None,
                                      outcome="archived" if got.status != "failed" else "archive_failed"))
     failed = sum(a["outcome"] == "archive_failed" for a in outcome.archives)

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Literal
 
-from prefect import flow, get_run_logger, task
+from prefect import allow_failure, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
@@ -34,15 +34,17 @@ from warehouse.report import REPORT, report_extra, report_markdown
 Trigger = Literal["manual", "schedule", "cli", "test"]
 
 
-@task(name="fetch", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE, task_run_name="fetch {source.id}")
+@task(name="fetch", retries=2, retry_delay_seconds=[2, 10], retry_jitter_factor=0.5,
+      retry_condition_fn=pipeline.retry_transient_fetch, cache_policy=NO_CACHE, task_run_name="fetch {source.id}")
 def fetch_task(source: Source, mode: str, raw_store, previous: PreviousFetch | None,
                override: str | None, force: bool) -> FetchResult:
     return pipeline.fetch(source, mode=mode, raw_store=raw_store, previous=previous, override=override, force=force)
 
 
 @task(name="extract-validate", cache_policy=NO_CACHE, task_run_name="extract {source.id}")
-def process_task(source: Source, fetched: FetchResult, force: bool) -> pipeline.SourceOutcome:
-    return pipeline.process(source, fetched, force=force)
+def process_task(source: Source, fetched: FetchResult | BaseException, force: bool) -> pipeline.SourceOutcome:
+    # `fetched` is the exception when the fetch still failed after its retries (allow_failure)
+    return pipeline.process(source, pipeline.failed_fetch_result(source, fetched), force=force)
 
 
 @task(name="archive", cache_policy=NO_CACHE, task_run_name="archive {source.id}")
@@ -181,7 +183,7 @@ def refresh(
         previous = previous_fetches(where.db)
         fetched = {s.id: fetch_task.submit(s, mode, where.raw, previous.get(s.id), overrides.get(s.id), force)
                    for s in chosen}
-        processed = [process_task.submit(s, fetched[s.id], force) for s in chosen]
+        processed = [process_task.submit(s, allow_failure(fetched[s.id]), force) for s in chosen]
         archived = [archive_task.submit(s, p, mode, where.raw) for s, p in zip(chosen, processed)]
         outcomes = [a.result() for a in archived]
         for o in outcomes:
