@@ -87,6 +87,7 @@ def run(
     """Fetch, validate and load the sources, rebuild the marts and publish the bundle."""
     if mode not in ("mirror", "live"):
         fail(f"--mode must be mirror or live, not {mode!r}")
+    from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from flows import pipeline
@@ -102,7 +103,7 @@ def run(
         def show(source_id: str, stage: str, detail: str) -> None:
             if source_id not in tasks:
                 tasks[source_id] = progress.add_task("", source=source_id, total=None)
-            progress.update(tasks[source_id], description=f"{stage}: {detail}"[:90])
+            progress.update(tasks[source_id], description=escape(f"{stage}: {detail}"[:90]))
 
         pipeline.PROGRESS = show
         try:
@@ -118,23 +119,28 @@ def run(
     columns = ["source", "fetch", "result", "rows loaded", "rows quarantined", "versions opened", "versions closed"]
     console.print(_table(f"Run {result['run_id']}: {result['status']}", columns,
                          [[r[c] for c in columns] for r in rows], max_width=32))
+    # errors and notes quote documents: escaped, never read as Rich markup
+    for gone in result.get("interrupted") or []:
+        err.print(f"[yellow]run {escape(gone)} never finished (interrupted); marked 'interrupted' in meta.runs[/]")
     for r in rows:
         if r["error"]:
             (err if r["result"] == "failed" else console).print(
-                f"[{'red' if r['result'] == 'failed' else 'yellow'}]{r['source']}[/]: {r['error']}")
+                f"[{'red' if r['result'] == 'failed' else 'yellow'}]{escape(r['source'])}[/]: {escape(r['error'])}")
     if result["replayed"]:
         console.print(f"Replayed {len(result['replayed'])} embedded vintages first (fresh warehouse): "
                       + ", ".join(f"{r['source']} {r['valid_from']}" for r in result["replayed"]))
         for r in result["replayed"]:
             for note in r["notes"]:
-                console.print(f"[yellow]{r['source']} {r['vintage']}[/]: {note}")
+                console.print(f"[yellow]{escape(r['source'])} {escape(r['vintage'])}[/]: {escape(note)}")
     console.print("Marts: " + ", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()))
     console.print(f"Pipeline work inside the flow: {result['seconds']:.1f} s")
     console.print(f"Warehouse: [bold]{result['warehouse']}[/]")
     if result["published"]:
         console.print(f"Published bundle: [bold]{result['published']}[/]")
+    if result.get("publish_error"):
+        err.print(f"[bold red]error:[/] {escape(result['publish_error'])}", soft_wrap=True)
     console.print(f"Try: ftf sql \"{EXAMPLE_QUERY}\"")
-    if result["status"] == "failed":
+    if result["status"] in ("failed", "published_failed"):
         raise typer.Exit(1)
 
 

@@ -136,10 +136,12 @@ def process(source: Source, fetched: FetchResult, *, force: bool = False) -> Sou
     """Extract and validate one fetched document. Never raises for a bad document: the
     outcome is 'failed' with a message naming the source, row or column, and reason."""
     record = dict(fetched.as_record(), inputs_sha256=source.inputs_sha256())
+    repaired = [f"raw store: the stored copy of {fetched.sha256[:12]}… no longer matched its SHA-256; "
+                "repaired from the document just read"] if fetched.repaired else []
     if fetched.status == "failed":
         return SourceOutcome(source.id, source.kind, "failed", record, error=fetched.error)
     if fetched.status == "unchanged" and not force:
-        return SourceOutcome(source.id, source.kind, "unchanged", record)
+        return SourceOutcome(source.id, source.kind, "unchanged", record, notes=repaired)
     PROGRESS(source.id, "extract", f"{fetched.bytes:,} bytes")
     try:
         outcome = extract_and_validate(source, fetched.body or b"")
@@ -150,7 +152,7 @@ def process(source: Source, fetched: FetchResult, *, force: bool = False) -> Sou
                              error=f"{source.id}: extractor error: {type(exc).__name__}: {exc}")
     outcome.fetch = record
     outcome.assertions = dict(source.raw.get("assertions", {}))
-    outcome.notes.extend(_drift_since_previous(fetched))
+    outcome.notes.extend(repaired + _drift_since_previous(fetched))
     PROGRESS(source.id, "validated", f"{outcome.rows_loaded} rows, {outcome.rows_quarantined} quarantined")
     return outcome
 

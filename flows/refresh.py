@@ -29,6 +29,8 @@ from warehouse.load import finish_run, load_run, open_writer, previous_fetches
 from warehouse.marts import build_marts
 from warehouse.datapackage import datapackage_extra
 from warehouse.publish import publish as publish_bundle
+from warehouse.publish import publish_failure_message
+from warehouse.runs import mark_interrupted, record_start
 from warehouse.report import REPORT, report_extra, report_markdown
 
 Trigger = Literal["manual", "schedule", "cli", "test"]
@@ -179,6 +181,10 @@ def refresh(
             flow_run_id=str(prefect_flow_run.id) if prefect_flow_run.id else None,
             deployment=prefect_deployment.name if prefect_deployment.id else None,
         )
+        interrupted = mark_interrupted(where.db, run.run_id)
+        for gone in interrupted:
+            logger.warning("Run %s never finished (interrupted); marked 'interrupted' in meta.runs.", gone)
+        record_start(where.db, run, parameters_json=pipeline.parameters_json(run.parameters))
         replayed = pipeline.replay_vintages_if_new(where, [s for s in chosen if s.id not in overrides], mode)
         previous = previous_fetches(where.db)
         fetched = {s.id: fetch_task.submit(s, mode, where.raw, previous.get(s.id), overrides.get(s.id), force)
@@ -193,22 +199,28 @@ def refresh(
             (logger.warning if o.status == "failed" else logger.info)(
                 "%s: %s (%s rows loaded, %s quarantined)%s", o.source_id, o.status, o.rows_loaded,
                 o.rows_quarantined, f" — {o.error}" if o.error else "")
+        status, publish_error, manifest = pipeline.run_status(outcomes), None, None
         try:
             diff = changes_task(where.db, run.run_id)
             counts = marts_task(where.db)
-            manifest = (publish_task(where.db, where.published, run.run_id, publish_to, list(catalog.values()))
-                        if publish else None)
         except Exception as exc:  # the snapshot is loaded, but meta.runs must not say the run completed
             finish_run(where.db, run.run_id, status="failed", message=f"after loading: {type(exc).__name__}: {exc}")
             raise
-        finish_run(where.db, run.run_id)
+        if publish:
+            try:
+                manifest = publish_task(where.db, where.published, run.run_id, publish_to, list(catalog.values()))
+            except Exception as exc:  # noqa: BLE001 - data loaded; the previous bundle is still served
+                publish_error, status = publish_failure_message(exc), "published_failed"
+                logger.error("%s", publish_error)
+        finish_run(where.db, run.run_id, status=status, message=publish_error)
     rows = pipeline.summary_rows(outcomes)
     if diff:
         create_markdown_artifact(key="refresh-changes", markdown=diff,
                                  description=f"What run {run.run_id} changed in the warehouse")
     create_table_artifact(key="refresh-summary", table=rows,
-                          description=f"ftf-warehouse run {run.run_id} ({mode}): {pipeline.run_status(outcomes)}")
-    return {"run_id": run.run_id, "status": pipeline.run_status(outcomes), "sources": rows,
+                          description=f"ftf-warehouse run {run.run_id} ({mode}): {status}")
+    return {"run_id": run.run_id, "status": status, "sources": rows, "interrupted": interrupted,
+            "publish_error": publish_error,
             "marts": counts, "replayed": replayed, "warehouse": str(where.db),
             "published": str(where.published) if manifest else None,
             "seconds": round(time.monotonic() - clock, 2)}

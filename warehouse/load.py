@@ -130,12 +130,12 @@ def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False) -> l
         from flows.pipeline import parameters_json, run_status
         status = run_status(outcomes)
         changed = any(o.opened or o.closed for o in outcomes)
-        con.execute(
-            "INSERT INTO meta.runs (run_id, flow_run_id, deployment, trigger, parameters, mode, started_at, "
+        con.execute(   # OR REPLACE: the run was recorded as 'running' when it started (warehouse/runs.py)
+            "INSERT OR REPLACE INTO meta.runs (run_id, flow_run_id, deployment, trigger, parameters, mode, started_at, "
             "finished_at, status, sources, changed, message, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
             "(select coalesce(max(seq), 0) + 1 from meta.runs))",
             [run.run_id, run.flow_run_id, run.deployment, run.trigger, parameters_json(run.parameters), run.mode,
-             run.started_at, now if finished else None, status,
+             run.started_at, now if finished else None, status if finished else "loaded",
              json.dumps({o.source_id: o.summary() for o in outcomes}, default=str), changed,
              "; ".join(o.error for o in outcomes if o.error) or None])
         con.execute("COMMIT")
