@@ -210,9 +210,9 @@ def check_before_snapshot(con: duckdb.DuckDBPyConnection, *, kind: str, source_i
     """Every declared (and default) assertion of one source's new document."""
     declared = dict(assertions or {})
     verdict = GuardVerdict()
-    _check_min_rows(verdict, source_id, frame, declared.get("min_rows"), accept_shrink)
     limit = declared.get("max_closed_share", DEFAULT_MAX_CLOSED_SHARE if kind in DATASET_KINDS else None)
     _check_closed_share(verdict, con, kind, source_id, frame, limit, accept_shrink)
+    _check_min_rows(verdict, source_id, frame, declared.get("min_rows"), accept_shrink)
     _check_key_columns(verdict, source_id, frame, declared.get("key_columns"))
     for column, spec in (declared.get("ranges") or {}).items():
         _check_window(verdict, source_id, frame, "range", column, *_bounds(spec))
