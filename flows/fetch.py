@@ -22,6 +22,7 @@ its final name.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import logging
@@ -29,6 +30,7 @@ import os
 import re
 import socket
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -598,6 +600,57 @@ def _declared_length(response: requests.Response, max_bytes: int) -> int | None:
     return declared
 
 
+class _Deadline:
+    """The overall deadline of one fetch. A read blocked on a slow drip never returns by itself (each
+    byte resets the socket timeout), so when the deadline passes a timer cuts the connection."""
+
+    def __init__(self, response: requests.Response, deadline: float, seconds: float) -> None:
+        self.response, self.deadline, self.seconds = response, deadline, seconds
+        self.expired = threading.Event()
+        self.timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
+        self.timer.daemon = True
+
+    def _expire(self) -> None:
+        self.expired.set()
+        sock = getattr(getattr(self.response.raw, "_connection", None), "sock", None)
+        with contextlib.suppress(OSError):
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def passed(self) -> bool:
+        return self.expired.is_set() or time.monotonic() > self.deadline
+
+    def failure(self, total: int) -> _Failure:
+        return _Failure(f"took longer than the deadline of {self.seconds:g} s for one fetch "
+                        f"(stopped after {total} bytes)", http_status=self.response.status_code)
+
+    def __enter__(self) -> "_Deadline":
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.timer.cancel()
+
+
+def _received(response: requests.Response, total: int, encoded: bool) -> int:
+    """Bytes that arrived before the transfer broke off (on the wire, as Content-Length counts)."""
+    try:
+        on_wire = int(response.raw.tell())
+    except Exception:  # noqa: BLE001 - best effort, only for the message
+        return total
+    return on_wire if encoded else max(total, on_wire)
+
+
+def _broken_transfer(exc: BaseException, response: requests.Response, *, total: int, declared: int | None,
+                     encoded: bool, timeout: float) -> _Failure:
+    reason = _describe_exception(exc, timeout)
+    if "timed out" not in reason:
+        got = _received(response, total, encoded)
+        reason = (f"truncated: got {got} of {declared} bytes" if declared is not None
+                  else f"truncated: transfer broke off after {got} bytes")
+    return _Failure(reason, transient=True, http_status=response.status_code)
+
+
 def _read_body(response: requests.Response, *, max_bytes: int, timeout: float, deadline: float,
                deadline_seconds: float) -> bytes:
     """The whole body, within the size cap and the overall deadline of the fetch."""
@@ -607,35 +660,24 @@ def _read_body(response: requests.Response, *, max_bytes: int, timeout: float, d
     encoded = response.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity")
     chunks: list[bytes] = []
     total = 0
-
-    def received() -> int:
-        """Bytes that arrived before the transfer broke off (on the wire, as Content-Length counts)."""
+    with _Deadline(response, deadline, deadline_seconds) as clock:
         try:
-            on_wire = int(response.raw.tell())
-        except Exception:  # noqa: BLE001 - best effort, only for the message
-            return total
-        return on_wire if encoded else max(total, on_wire)
-
-    try:
-        for chunk in response.iter_content(chunk_size=_CHUNK_SIZE):
-            total += len(chunk)
-            if total > max_bytes:
-                raise _Failure(f"body is larger than the size cap of {max_bytes} bytes "
-                               f"(stopped reading at {total} bytes)", http_status=code)
-            if time.monotonic() > deadline:
-                raise _Failure(f"took longer than the deadline of {deadline_seconds:g} s for one fetch "
-                               f"(stopped after {total} bytes)", http_status=code)
-            chunks.append(chunk)
-    except requests.exceptions.ContentDecodingError:
-        encoding = response.headers.get("Content-Encoding")
-        raise _Failure(f"body could not be decoded (Content-Encoding: {encoding})", http_status=code) from None
-    except requests.exceptions.RequestException as exc:
-        reason = _describe_exception(exc, timeout)
-        if declared is not None and "timed out" not in reason:
-            reason = f"truncated: got {received()} of {declared} bytes"
-        elif "timed out" not in reason:
-            reason = f"truncated: transfer broke off after {received()} bytes"
-        raise _Failure(reason, transient=True, http_status=code) from None
+            for chunk in response.iter_content(chunk_size=_CHUNK_SIZE):
+                total += len(chunk)
+                if total > max_bytes:
+                    raise _Failure(f"body is larger than the size cap of {max_bytes} bytes "
+                                   f"(stopped reading at {total} bytes)", http_status=code)
+                if clock.passed():
+                    raise clock.failure(total)
+                chunks.append(chunk)
+        except requests.exceptions.ContentDecodingError:
+            encoding = response.headers.get("Content-Encoding")
+            raise _Failure(f"body could not be decoded (Content-Encoding: {encoding})", http_status=code) from None
+        except (requests.exceptions.RequestException, OSError) as exc:
+            if clock.passed():
+                raise clock.failure(total) from None
+            raise _broken_transfer(exc, response, total=total, declared=declared, encoded=encoded,
+                                   timeout=timeout) from None
     if declared is not None and not encoded and total < declared:
         raise _Failure(f"truncated: got {total} of {declared} bytes", transient=True, http_status=code)
     return b"".join(chunks)

@@ -109,6 +109,13 @@ def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch
     return result
 
 
+def accept_shrink(outcomes: list[SourceOutcome], accepted: list[str] | None) -> list[SourceOutcome]:
+    """Mark the outcomes of sources named by --accept-shrink (their min_rows / max_closed_share are waived)."""
+    for outcome in outcomes:
+        outcome.accept_shrink = outcome.source_id in (accepted or [])
+    return outcomes
+
+
 def retry_transient_fetch(task, task_run, state) -> bool:
     """Prefect retry condition of the fetch task: retry transient failures (5xx, resets, truncation) only."""
     try:

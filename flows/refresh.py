@@ -126,6 +126,42 @@ def _hold_writer_lock(stack: contextlib.ExitStack, where, wait_seconds: float, l
     logger.info("Writer lock acquired after %.1f s.", time.monotonic() - waited)
 
 
+def _known_overrides(catalog: dict, url_overrides: dict[str, str] | None) -> dict[str, str]:
+    overrides = url_overrides or {}
+    unknown = [k for k in overrides if k not in catalog]
+    if unknown:
+        raise ValueError(f"--url given for unknown source(s): {', '.join(unknown)}")
+    return overrides
+
+
+def _record_start(where, run: pipeline.RunInfo, logger) -> list[str]:
+    """Mark runs that never finished as interrupted (this run holds the lock: none can be going), name
+    them in the log, and record this run as 'running' before it changes anything."""
+    interrupted = mark_interrupted(where.db, run.run_id)
+    for gone in interrupted:
+        logger.warning("Run %s never finished (interrupted); marked 'interrupted' in meta.runs.", gone)
+    record_start(where.db, run, parameters_json=pipeline.parameters_json(run.parameters))
+    return interrupted
+
+
+def _log_outcomes(logger, outcomes: list) -> None:
+    for o in outcomes:
+        (logger.warning if o.status == "failed" else logger.info)(
+            "%s: %s (%s rows loaded, %s quarantined)%s", o.source_id, o.status, o.rows_loaded,
+            o.rows_quarantined, f" — {o.error}" if o.error else "")
+
+
+def _publish(where, run_id: str, publish_to: str | None, sources: list, logger) -> tuple[dict | None, str | None]:
+    """(manifest, None), or (None, one line) when publishing failed: the data stays loaded and the
+    previous bundle is still served (publish swaps a finished bundle in, or nothing)."""
+    try:
+        return publish_task(where.db, where.published, run_id, publish_to, sources), None
+    except Exception as exc:  # noqa: BLE001 - disk full, a file in the way, a report error: one line
+        message = publish_failure_message(exc)
+        logger.error("%s", message)
+        return None, message
+
+
 @flow(name="refresh", log_prints=True)
 def refresh(
     sources: list[str] | None = None,
@@ -162,10 +198,7 @@ def refresh(
     where = data_paths(home)
     catalog = load_catalog()
     chosen = select(catalog, sources)
-    overrides = url_overrides or {}
-    unknown = [k for k in overrides if k not in catalog]
-    if unknown:
-        raise ValueError(f"--url given for unknown source(s): {', '.join(unknown)}")
+    overrides = _known_overrides(catalog, url_overrides)
     with contextlib.ExitStack() as holding:
         try:
             _hold_writer_lock(holding, where, wait_for_writer_seconds, logger)
@@ -181,24 +214,15 @@ def refresh(
             flow_run_id=str(prefect_flow_run.id) if prefect_flow_run.id else None,
             deployment=prefect_deployment.name if prefect_deployment.id else None,
         )
-        interrupted = mark_interrupted(where.db, run.run_id)
-        for gone in interrupted:
-            logger.warning("Run %s never finished (interrupted); marked 'interrupted' in meta.runs.", gone)
-        record_start(where.db, run, parameters_json=pipeline.parameters_json(run.parameters))
+        interrupted = _record_start(where, run, logger)
         replayed = pipeline.replay_vintages_if_new(where, [s for s in chosen if s.id not in overrides], mode)
         previous = previous_fetches(where.db)
         fetched = {s.id: fetch_task.submit(s, mode, where.raw, previous.get(s.id), overrides.get(s.id), force)
                    for s in chosen}
         processed = [process_task.submit(s, allow_failure(fetched[s.id]), force) for s in chosen]
         archived = [archive_task.submit(s, p, mode, where.raw) for s, p in zip(chosen, processed)]
-        outcomes = [a.result() for a in archived]
-        for o in outcomes:
-            o.accept_shrink = o.source_id in (accept_shrink or [])
-        outcomes = load_task(where.db, run, outcomes)
-        for o in outcomes:
-            (logger.warning if o.status == "failed" else logger.info)(
-                "%s: %s (%s rows loaded, %s quarantined)%s", o.source_id, o.status, o.rows_loaded,
-                o.rows_quarantined, f" — {o.error}" if o.error else "")
+        outcomes = load_task(where.db, run, pipeline.accept_shrink([a.result() for a in archived], accept_shrink))
+        _log_outcomes(logger, outcomes)
         status, publish_error, manifest = pipeline.run_status(outcomes), None, None
         try:
             diff = changes_task(where.db, run.run_id)
@@ -207,18 +231,15 @@ def refresh(
             finish_run(where.db, run.run_id, status="failed", message=f"after loading: {type(exc).__name__}: {exc}")
             raise
         if publish:
-            try:
-                manifest = publish_task(where.db, where.published, run.run_id, publish_to, list(catalog.values()))
-            except Exception as exc:  # noqa: BLE001 - data loaded; the previous bundle is still served
-                publish_error, status = publish_failure_message(exc), "published_failed"
-                logger.error("%s", publish_error)
-        finish_run(where.db, run.run_id, status=status, message=publish_error)
+            manifest, publish_error = _publish(where, run.run_id, publish_to, list(catalog.values()), logger)
+        finish_run(where.db, run.run_id, status="published_failed" if publish_error else status, message=publish_error)
     rows = pipeline.summary_rows(outcomes)
     if diff:
         create_markdown_artifact(key="refresh-changes", markdown=diff,
                                  description=f"What run {run.run_id} changed in the warehouse")
     create_table_artifact(key="refresh-summary", table=rows,
                           description=f"ftf-warehouse run {run.run_id} ({mode}): {status}")
+    status = "published_failed" if publish_error else status
     return {"run_id": run.run_id, "status": status, "sources": rows, "interrupted": interrupted,
             "publish_error": publish_error,
             "marts": counts, "replayed": replayed, "warehouse": str(where.db),

@@ -83,18 +83,24 @@ def _outcome_label(o) -> str:
     return o.status
 
 
-def _passes_guards(con: duckdb.DuckDBPyConnection, o, run, now: dt.datetime) -> bool:
-    """Declared assertions (warehouse/guards.py) before the snapshot: a failed one fails the source
-    and its previous snapshot stays current; every check goes to the validation ledger."""
+def _check_guards(con: duckdb.DuckDBPyConnection, o, run, now: dt.datetime) -> None:
+    """Declared assertions (warehouse/guards.py) before the snapshot: a failed one raises SnapshotError,
+    so the source fails and its previous snapshot stays current; every check goes to the ledger."""
     verdict = check_before_snapshot(con, kind=o.kind, source_id=o.source_id, frame=o.frame,
                                     assertions=getattr(o, "assertions", None), run_date=run.started_at.date(),
                                     accept_shrink=getattr(o, "accept_shrink", False))
     if verdict.error is None:
         o.validation = list(o.validation) + verdict.ledger
-        return True
-    o.status, o.error = "failed", verdict.error
+        return
     _insert_frame(con, "meta.validation", pd.DataFrame(verdict.ledger).assign(run_id=run.run_id, checked_at=now))
-    return False
+    raise SnapshotError(verdict.error.removeprefix(f"{o.source_id}: "))
+
+
+def _recorded_status(outcomes: list, finished: bool) -> str:
+    """The status load_run records: the final one for a finished run, else 'loaded' (marts and publish
+    to come; finish_run sets the final status), so no row claims completion without finished_at."""
+    from flows.pipeline import run_status
+    return run_status(outcomes) if finished else "loaded"
 
 
 def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False) -> list:
@@ -107,9 +113,8 @@ def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False) -> l
         for o in outcomes:
             if o.status != "loaded":
                 continue
-            if not _passes_guards(con, o, run, now):
-                continue
             try:
+                _check_guards(con, o, run, now)
                 if o.kind == "figures":
                     result = apply_figures(con, o.frame, run_id=run.run_id, valid_from=run.version_time)
                 else:
@@ -127,15 +132,14 @@ def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False) -> l
         fetches += [dict(a, run_id=run.run_id) for o in outcomes for a in o.archives]
         if fetches:
             _insert_frame(con, "meta.fetches", pd.DataFrame(fetches)[FETCH_COLUMNS])
-        from flows.pipeline import parameters_json, run_status
-        status = run_status(outcomes)
+        from flows.pipeline import parameters_json
         changed = any(o.opened or o.closed for o in outcomes)
         con.execute(   # OR REPLACE: the run was recorded as 'running' when it started (warehouse/runs.py)
             "INSERT OR REPLACE INTO meta.runs (run_id, flow_run_id, deployment, trigger, parameters, mode, started_at, "
             "finished_at, status, sources, changed, message, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
             "(select coalesce(max(seq), 0) + 1 from meta.runs))",
             [run.run_id, run.flow_run_id, run.deployment, run.trigger, parameters_json(run.parameters), run.mode,
-             run.started_at, now if finished else None, status if finished else "loaded",
+             run.started_at, now if finished else None, _recorded_status(outcomes, finished),
              json.dumps({o.source_id: o.summary() for o in outcomes}, default=str), changed,
              "; ".join(o.error for o in outcomes if o.error) or None])
         con.execute("COMMIT")
