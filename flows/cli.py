@@ -277,12 +277,22 @@ def diff(
 
 @app.command()
 def claims(
-    location: str = typer.Argument(..., help="A text, HTML or PDF file, or an http(s) URL"),
+    location: str = typer.Argument("", help="A text, HTML or PDF file, or an http(s) URL"),
     format: str = typer.Option("table", "--format", "-f", help="jsonl or table"),
     unresolved: bool = typer.Option(False, help="Also list figures that could not be tied to an area or metric"),
+    evaluate: Path = typer.Option(None, "--evaluate", help="Score the extractor on a labelled folder (<name>.txt + <name>.csv)"),
 ) -> None:
     """Read figures out of prose: one figure per line with area, metric, value/range/share, qualifier, quote, page."""
     import tempfile
+
+    if evaluate is not None:
+        from flows.claims.evaluate import evaluate_dir, format_report
+        if not evaluate.is_dir():
+            fail(f"--evaluate {evaluate}: not a folder of labelled texts", 2)
+        sys.stdout.write(format_report(evaluate_dir(evaluate), title=f"claims benchmark: {evaluate}"))
+        return
+    if not location:
+        fail("give a file or URL to read, or --evaluate FOLDER", 2)
 
     from flows.claims.extract import claims_to_jsonl, claims_to_table, extract_all_from_document
     from flows.claims.read import ClaimsInputError

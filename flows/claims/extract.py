@@ -55,6 +55,14 @@ class Claim:
     countries: int | None = None    # "from 33 countries" → 33
     quote: str = ""
     page: int | None = None
+    share_low: float | None = None  # a range of shares: "15 to 20 percent"
+    share_high: float | None = None
+    attributed_to: str = ""         # who the text credits with the figure ("" = the document itself)
+    span_start: int = -1            # offsets of the number in the page text
+    span_end: int = -1
+    quote_start: int = -1           # offsets of the quote in the page text
+    quote_end: int = -1
+    confidence: str = "high"        # high | low (low is left out of the default output)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -99,24 +107,62 @@ _NORMALISE = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u0
                             "\u2009": " ", "\u2007": " "})
 
 
-def split_units(text: str) -> list[list[str]]:
-    """Paragraphs (blank-line separated), each a list of text units (wrapped lines joined;
+@dataclass
+class Unit:
+    """A unit of text (a sentence run, a headline, a list item) and where each of its
+    characters sits in the page text (joined lines map their joining space to the newline)."""
+    text: str
+    offsets: list[int]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Offsets in the page text of the unit's characters start..end."""
+        if end <= start:
+            return self.offsets[start], self.offsets[start]
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+def _line_spans(text: str) -> list[tuple[int, int] | None]:
+    """Stripped (start, end) of every line; None for a blank line."""
+    out: list[tuple[int, int] | None] = []
+    for m in re.finditer(r"[^\r\n]*(?:\r\n|\r|\n|$)", text):
+        if m.start() == len(text) and m.end() == len(text):
+            break
+        body = re.match(r"[^\r\n]*", text[m.start():m.end()]).group(0)
+        lead = len(body) - len(body.lstrip())
+        stripped = body.strip()
+        out.append((m.start() + lead, m.start() + lead + len(stripped)) if stripped else None)
+    return out
+
+
+def split_text_units(text: str) -> list[list[Unit]]:
+    """Paragraphs (blank-line separated), each a list of `Unit`s (wrapped lines joined;
     a short line without final punctuation — a headline, a list item — stands alone)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    paragraphs = []
-    for block in re.split(r"\n[ \t]*\n", text):
-        lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
-        units: list[str] = []
-        for line in lines:
-            if not units or _BULLET.match(line) or _stands_alone(units[-1]):
-                units.append(line)
-            elif re.search(r"[a-zà-ÿ]-$", units[-1]) and re.match(r"[a-zà-ÿ]", line):
-                units[-1] = units[-1][:-1] + line          # de-hyphenate "re-\nturned"
-            else:
-                units[-1] = units[-1] + " " + line
-        if units:
-            paragraphs.append(units)
+    paragraphs: list[list[Unit]] = []
+    units: list[Unit] = []
+    for span in _line_spans(text) + [None]:
+        if span is None:
+            if units:
+                paragraphs.append(units)
+            units = []
+            continue
+        _add_line(units, text, *span)
     return paragraphs
+
+
+def _add_line(units: list[Unit], text: str, start: int, end: int) -> None:
+    line, offsets = text[start:end], list(range(start, end))
+    if not units or _BULLET.match(line) or _stands_alone(units[-1].text):
+        units.append(Unit(line, offsets))
+    elif re.search(r"[a-zà-ÿ]-$", units[-1].text) and re.match(r"[a-zà-ÿ]", line):
+        last = units[-1]                                   # de-hyphenate "re-\nturned"
+        units[-1] = Unit(last.text[:-1] + line, last.offsets[:-1] + offsets)
+    else:
+        last = units[-1]
+        units[-1] = Unit(last.text + " " + line, last.offsets + [last.offsets[-1] + 1] + offsets)
+
+
+def split_units(text: str) -> list[list[str]]:
+    return [[u.text for u in paragraph] for paragraph in split_text_units(text)]
 
 
 def _stands_alone(previous: str) -> bool:
@@ -182,8 +228,10 @@ class _Context:
 
 
 class _Sentence:
-    def __init__(self, raw: str, page: int | None, ctx: _Context):
+    def __init__(self, raw: str, page: int | None, ctx: _Context, unit: Unit | None = None, offset: int = 0):
         self.raw = raw
+        self.unit = unit if unit is not None else Unit(raw, list(range(len(raw))))
+        self.offset = offset
         self.s = raw.translate(_NORMALISE)
         self.page = page
         self.ctx = ctx
@@ -671,7 +719,10 @@ class _Sentence:
                 metric=metric, value=n.value, value_low=n.low, value_high=n.high, share=n.share,
                 share_of=self.share_of(n, metric) if n.share is not None else None,
                 qualifier=n.qualifier, quote=self.raw.strip(), page=self.page,
+                share_low=n.share_low, share_high=n.share_high,
             )
+            claim.span_start, claim.span_end = self.unit.span(self.offset + n.vstart, self.offset + n.end)
+            claim.quote_start, claim.quote_end = self._quote_span()
             claims.append((n, claim))
         claims = self._merge_shares(claims)
         self._attach_countries(claims)
@@ -682,6 +733,10 @@ class _Sentence:
                 seen.add(key)
                 out.append(c)
         return out, unresolved
+
+    def _quote_span(self) -> tuple[int, int]:
+        lead = len(self.raw) - len(self.raw.lstrip())
+        return self.unit.span(self.offset + lead, self.offset + len(self.raw.rstrip()))
 
     def _drop_rates(self) -> None:
         for p in self.pieces:
@@ -749,11 +804,11 @@ def extract_all(text: str, page: int | None = None) -> Extraction:
     """Claims and unresolved figures of a text (one page of a document, or a whole text)."""
     result = Extraction()
     ctx = _Context()
-    for paragraph in split_units(text):
+    for paragraph in split_text_units(text):
         ctx = _Context(area=ctx.area, metric=None)      # a metric does not carry over a paragraph
         for unit in paragraph:
-            for s, e in split_sentences(unit):
-                sentence = _Sentence(unit[s:e], page, ctx)
+            for s, e in split_sentences(unit.text):
+                sentence = _Sentence(unit.text[s:e], page, ctx, unit, s)
                 claims, unresolved = sentence.run()
                 result.claims.extend(claims)
                 result.unresolved.extend(unresolved)

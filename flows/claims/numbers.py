@@ -198,6 +198,8 @@ class Num:
     high: float | None = None
     share: float | None = None
     qualifier: str = "exact"
+    share_low: float | None = None
+    share_high: float | None = None
     kind: str = "count"           # count | share | countries
     is_base: bool = False         # "of the 5,000", "Of around 900 people", "del total de 1500"
     had_scale: bool = False
