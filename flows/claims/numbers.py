@@ -14,8 +14,10 @@ Choices (documented in README of the package):
 """
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 # --------------------------------------------------------------------------- words
 UNITS = {
@@ -72,38 +74,19 @@ SHARE_WORDS = [
 ]
 
 # --------------------------------------------------------------------------- qualifiers
-QUALIFIER_WORDS = {
-    "approx": [
-        "approximately", "approx.", "approx", "about", "around", "some", "roughly", "nearly",
-        "almost", "close to", "closer to", "circa", "ca.", "c.", "~", "an estimated",
-        "estimated at", "estimated to be", "is estimated that", "are estimated that",
-        "it is estimated that", "estimated that", "estimated", "an approximate", "just under",
-        "a little under", "slightly under", "slightly fewer than", "just shy of", "a little less than",
-        "environ", "près de", "presque", "quelque", "autour de", "aux alentours de",
-        "cerca de", "unos", "unas", "alrededor de", "aproximadamente", "casi", "en torno a",
-        "bijna", "ongeveer", "rond de", "zo'n", "zo’n", "een kleine", "ruwweg",
-        "etwa", "rund", "ungefähr", "fast", "knapp", "annähernd", "zirka",
-    ],
-    "at_least": [
-        "at least", "a minimum of", "no fewer than", "no less than", "not less than",
-        "au moins", "al menos", "por lo menos", "como mínimo", "minstens", "ten minste",
-        "tenminste", "minimaal", "mindestens", "wenigstens",
-    ],
-    "more_than": [
-        "more than", "over", "in excess of", "exceeding", "exceeds", "exceeded", "upwards of",
-        "above", "just over", "a little over", "slightly over", "slightly more than", "well over",
-        "plus de", "más de", "mas de", "meer dan", "ruim", "mehr als", "über",
-    ],
-    "up_to": [
-        "up to", "as many as", "as much as", "a maximum of", "no more than", "not more than",
-        "jusqu'à", "jusqu’à", "hasta los", "hasta las", "hasta", "tot wel", "bis zu",
-        "maximal", "höchstens",
-    ],
-    "less_than": [
-        "fewer than", "less than", "under", "below", "moins de", "menos de", "minder dan",
-        "weniger als", "unter",
-    ],
-}
+# words written before a figure that hedge it: data in language/qualifiers.csv (qualifier, phrase)
+QUALIFIERS_CSV = Path(__file__).with_name("language") / "qualifiers.csv"
+
+
+def load_qualifier_words(path: Path = QUALIFIERS_CSV) -> dict[str, list[str]]:
+    table: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            table.setdefault(row["qualifier"], []).append(row["phrase"])
+    return table
+
+
+QUALIFIER_WORDS = load_qualifier_words()
 _QUAL_LIST = sorted(((w, q) for q, ws in QUALIFIER_WORDS.items() for w in ws), key=lambda x: -len(x[0]))
 QUALIFIER_BEFORE = re.compile(
     r"(?:(?<![\w])(?P<q>" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w, _ in _QUAL_LIST) + r"))\s*$",

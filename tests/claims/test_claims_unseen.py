@@ -230,7 +230,9 @@ def test_jsonl_and_table():
     lines = claims_to_jsonl(claims).splitlines()
     assert [json.loads(x)["metric"] for x in lines] == ["returned", "travelled"]
     assert set(json.loads(lines[0])) == {"area", "area_kind", "area_as_published", "metric", "value", "value_low",
-                                         "value_high", "share", "share_of", "qualifier", "countries", "quote", "page"}
+                                         "value_high", "share", "share_of", "qualifier", "countries", "quote", "page",
+                                         "share_low", "share_high", "attributed_to", "span_start", "span_end",
+                                         "quote_start", "quote_end", "confidence"}
     table = claims_to_table(claims)
     assert table.splitlines()[0].split()[:3] == ["page", "area", "metric"] and "1200" in table
 
