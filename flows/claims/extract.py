@@ -35,6 +35,7 @@ from .cues import (
 )
 from .gazetteer import WORLD, AreaMention, area_kind, find_areas
 from .numbers import COUNTRY_NOUNS, PEOPLE_NOUNS, Num, find_numbers
+from .words import detect_language
 
 _PEOPLE = re.compile(rf"(?:{PEOPLE_NOUNS})", re.IGNORECASE)
 
@@ -228,14 +229,16 @@ class _Context:
 
 
 class _Sentence:
-    def __init__(self, raw: str, page: int | None, ctx: _Context, unit: Unit | None = None, offset: int = 0):
+    def __init__(self, raw: str, page: int | None, ctx: _Context, unit: Unit | None = None, offset: int = 0,
+                 language: str = "en"):
         self.raw = raw
+        self.language = language
         self.unit = unit if unit is not None else Unit(raw, list(range(len(raw))))
         self.offset = offset
         self.s = raw.translate(_NORMALISE)
         self.page = page
         self.ctx = ctx
-        self.nums: list[Num] = find_numbers(self.s)
+        self.nums: list[Num] = find_numbers(self.s, language)
         self.values = [n for n in self.nums if n.is_value]
         self.areas: list[AreaMention] = [a for a in find_areas(self.s)
                                          if not any(n.vstart <= a.start < n.end for n in self.nums)]
@@ -804,11 +807,13 @@ def extract_all(text: str, page: int | None = None) -> Extraction:
     """Claims and unresolved figures of a text (one page of a document, or a whole text)."""
     result = Extraction()
     ctx = _Context()
+    document_language = detect_language(text)
     for paragraph in split_text_units(text):
         ctx = _Context(area=ctx.area, metric=None)      # a metric does not carry over a paragraph
         for unit in paragraph:
             for s, e in split_sentences(unit.text):
-                sentence = _Sentence(unit.text[s:e], page, ctx, unit, s)
+                language = detect_language(unit.text[s:e], default=document_language)
+                sentence = _Sentence(unit.text[s:e], page, ctx, unit, s, language)
                 claims, unresolved = sentence.run()
                 result.claims.extend(claims)
                 result.unresolved.extend(unresolved)

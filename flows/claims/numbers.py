@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .words import word_numbers
+
 # --------------------------------------------------------------------------- words
 UNITS = {
     "zero": 0, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -61,17 +63,23 @@ PERCENT_AFTER = re.compile(
     r"^(?:\s?%|\s*(?:per\s?cent|percent|pour\s?cent|por\s?ciento|procent|Prozent|pct)\b)",
     re.IGNORECASE,
 )
-SHARE_WORDS = [
-    (re.compile(r"\b(?:two|2)[\s-]thirds\b", re.I), 2 / 3),
-    (re.compile(r"\b(?:three|3)[\s-]quarters\b", re.I), 0.75),
-    (re.compile(r"\b(?:a|one)[\s-](?:third)\b(?!\s+(?:place|largest|biggest|highest|country))", re.I), 1 / 3),
-    (re.compile(r"\b(?:a|one)[\s-](?:quarter|fourth)\b(?!\s+of\s+(?:an?\s+)?(?:hour|century|\d))", re.I), 0.25),
-    (re.compile(r"\b(?:a|one)[\s-]fifth\b", re.I), 0.2),
-    (re.compile(r"\bone\s+(?:in|out\s+of)\s+(two|three|four|five|six|seven|eight|nine|ten)\b", re.I), None),
-    (re.compile(r"(?<!\w)(?<!first\s)(?<!second\s)(?<!latter\s)(?<!former\s)half\b(?=\s+(?:of|the|have|had|were|are|went|returned|came)\b)", re.I), 0.5),
-    (re.compile(r"(?<=\s)half\b(?=\s*[,.;]|\s*$)", re.I), 0.5),
-    (re.compile(r"\b(?:la\s+moitié|la\s+mitad|de\s+helft|die\s+Hälfte)\b", re.I), 0.5),
-]
+SHARES_CSV = Path(__file__).with_name("language") / "shares.csv"
+ONE_IN = re.compile(r"\bone\s+(?:in|out\s+of)\s+(two|three|four|five|six|seven|eight|nine|ten)\b", re.I)
+
+
+def load_share_words(path: Path = SHARES_CSV) -> dict[str, list[tuple[re.Pattern, float]]]:
+    """language → [(pattern, share)]: fractions written as words (language/shares.csv)."""
+    table: dict[str, list[tuple[re.Pattern, float]]] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["language"].startswith("#"):
+                continue
+            pattern = re.compile(rf"(?<!\w)(?:{row['pattern']})(?!\w)", re.IGNORECASE)
+            table.setdefault(row["language"], []).append((pattern, float(row["share"])))
+    return table
+
+
+SHARE_WORDS = load_share_words()
 
 # --------------------------------------------------------------------------- qualifiers
 # words written before a figure that hedge it: data in language/qualifiers.csv (qualifier, phrase)
@@ -264,19 +272,19 @@ def _qualifier_before(text: str, start: int) -> tuple[str, int]:
     return q, start - (len(window) - m.start("q"))
 
 
-def _atoms(text: str, masks: list[tuple[int, int]]) -> list[Num]:
+def _share_words(text: str, language: str) -> list[tuple[int, int, float]]:
+    found = [(m.start(), m.end(), share) for pat, share in SHARE_WORDS.get(language, []) for m in pat.finditer(text)]
+    found += [(m.start(), m.end(), 1 / UNITS[m.group(1).lower()]) for m in ONE_IN.finditer(text)]
+    return found
+
+
+def _atoms(text: str, masks: list[tuple[int, int]], language: str = "en") -> list[Num]:
     atoms: list[Num] = []
     taken: list[tuple[int, int]] = []
-    # share words first ("two-thirds", "half")
-    for pat, share in SHARE_WORDS:
-        for m in pat.finditer(text):
-            if _masked(taken, *m.span()):
-                continue
-            value = share
-            if value is None:  # "one in five"
-                value = 1 / parse_words(m.group(1))
-            atoms.append(Num(m.start(), m.end(), m.start(), share=round(value, 6), kind="share"))
-            taken.append(m.span())
+    for start, end, share in _share_words(text, language):
+        if not _masked(taken, start, end):
+            atoms.append(Num(start, end, start, share=round(share, 6), kind="share"))
+            taken.append((start, end))
     for m in DIGIT_NUMBER.finditer(text):
         if _masked(masks, m.start("num"), m.end("num")) or _masked(taken, *m.span()):
             continue
@@ -287,22 +295,15 @@ def _atoms(text: str, masks: list[tuple[int, int]]) -> list[Num]:
                   plain_digits=bool(re.fullmatch(r"\d+", m.group("num"))) and not m.group("scale"))
         atoms.append(num)
         taken.append(m.span())
-    for m in WORD_NUMBER.finditer(text):
-        if _masked(taken, *m.span()) or _masked(masks, *m.span()):
+    for w in word_numbers(text, language):
+        if _masked(taken, w.start, w.end) or _masked(masks, w.start, w.end):
             continue
-        value = parse_words(m.group(0))
-        if value is None:
-            continue
-        word = m.group(0).lower()
-        if word == "one" and not PERCENT_AFTER.match(text[m.end():]):
-            continue
-        if re.match(r"^\s*(?:of\s+(?:the|them|those|these)|another|other|or\s+two)\b", text[m.end():], re.I) and value < 10:
-            # "two of the ...", "one or two": not a figure on its own
-            if not PERCENT_AFTER.match(text[m.end():]):
-                continue
-        qualifier = "approx" if word.startswith("a dozen") else "exact"
-        atoms.append(Num(m.start(), m.end(), m.start(), value=value, qualifier=qualifier))
-        taken.append(m.span())
+        after = text[w.end:]
+        if re.match(r"^\s*(?:of\s+(?:the|them|those|these)|another|other|or\s+two)\b", after, re.I) \
+                and w.value < 10 and not PERCENT_AFTER.match(after):
+            continue        # "two of the ...", "one or two": not a figure on its own
+        atoms.append(Num(w.start, w.end, w.start, value=w.value, qualifier=w.qualifier))
+        taken.append((w.start, w.end))
     atoms.sort(key=lambda n: n.start)
     # percentages
     for a in atoms:
@@ -336,10 +337,10 @@ def _range_between(text: str, a: Num, b: Num) -> bool:
     return False
 
 
-def find_numbers(text: str) -> list[Num]:
+def find_numbers(text: str, language: str = "en") -> list[Num]:
     """All figures in one sentence (see module docstring)."""
     masks = mask_spans(text)
-    atoms = [a for a in _atoms(text, masks) if not _is_year(text, a)]
+    atoms = [a for a in _atoms(text, masks, language) if not _is_year(text, a)]
     out: list[Num] = []
     i = 0
     while i < len(atoms):
