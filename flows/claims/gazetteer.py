@@ -40,6 +40,7 @@ REGION_CODES = {
     "SSAFR": "Sub-Saharan Africa",
     "NAMER": "North America",
     "AMER_AUS_NZ": "Americas, Australia and New Zealand",
+    "EUROPE": "Europe",             # as the text names it; not in ref.regions (no member list)
 }
 NON_ISO_COUNTRIES = {"XKX": "Kosovo", "PSE": "Palestine"}
 CONFLICT_ZONE = frozenset({"SYR", "IRQ"})
