@@ -35,6 +35,7 @@ from .cues import (
 )
 from .gazetteer import WORLD, AreaMention, area_kind, find_areas
 from .numbers import COUNTRY_NOUNS, PEOPLE_NOUNS, Num, find_numbers
+from .roles import role_of
 from .words import detect_language
 
 _PEOPLE = re.compile(rf"(?:{PEOPLE_NOUNS})", re.IGNORECASE)
@@ -701,12 +702,13 @@ class _Sentence:
     # ----------------------------------------------------------------- claims
     def run(self) -> tuple[list[Claim], list[Unresolved]]:
         self._drop_rates()
+        self._drop_roles()
         self.bind_areas()
         claims: list[tuple[Num, Claim]] = []
         unresolved: list[Unresolved] = []
         for n in self.values:
-            if id(n) in self.reason and self.reason[id(n)] == "rate":
-                unresolved.append(self._unresolved(n, "rate", None))
+            if self.reason.get(id(n), "") == "rate" or self.reason.get(id(n), "").startswith("role: "):
+                unresolved.append(self._unresolved(n, self.reason[id(n)], None))
                 continue
             area = self.area_of.get(id(n))
             metric = self.metric_for(n)
@@ -740,6 +742,15 @@ class _Sentence:
     def _quote_span(self) -> tuple[int, int]:
         lead = len(self.raw) - len(self.raw.lstrip())
         return self.unit.span(self.offset + lead, self.offset + len(self.raw.rstrip()))
+
+    def _drop_roles(self) -> None:
+        """Numbers whose own phrase says they are not fighters (population, victims, ...)."""
+        for n in self.values:
+            role = role_of(self.s, n.start, n.end, self.language)
+            if role is not None:
+                self.reason[id(n)] = f"role: {role}"
+        for p in self.pieces:
+            p.nums = [n for n in p.nums if id(n) not in self.reason]
 
     def _drop_rates(self) -> None:
         for p in self.pieces:
