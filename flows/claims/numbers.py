@@ -341,48 +341,88 @@ def find_numbers(text: str, language: str = "en") -> list[Num]:
     """All figures in one sentence (see module docstring)."""
     masks = mask_spans(text)
     atoms = [a for a in _atoms(text, masks, language) if not _is_year(text, a)]
-    out: list[Num] = []
-    i = 0
-    while i < len(atoms):
-        a = atoms[i]
-        b = atoms[i + 1] if i + 1 < len(atoms) else None
-        if (b is not None and a.kind == b.kind and _range_between(text, a, b)):
-            lo = a.value if a.kind == "count" else a.share
-            hi = b.value if b.kind == "count" else b.share
-            if a.kind == "count" and b.had_scale and not a.had_scale and lo < hi / 1000:
-                lo = lo * _scale_of(text, b)     # "between 1.2 and 1.5 million"
-            if lo is not None and hi is not None and lo < hi:
-                if CHANGE_BEFORE.search(text[max(0, a.start - 40):a.start]):
-                    out.append(b)       # "rose from 2,000 to 5,000": the figure now is 5,000
-                elif a.kind == "count":
-                    prefix = re.search(r"\b(?:between|entre|tussen|zwischen|from|de|van|von)\s+$",
-                                       text[max(0, a.start - 15):a.start], re.I)
-                    start = a.start - len(prefix.group(0)) if prefix else a.start
-                    out.append(Num(start, b.end, a.start, low=lo, high=hi, qualifier="range"))
-                # a range of shares ("10-15 percent") is not supported: dropped
-                i += 2
-                continue
-        out.append(a)
-        i += 1
+    out = _join_ranges(text, atoms)
     for n in out:
-        after = text[n.end:]
-        if n.kind == "count" and n.low is None:
-            if COUNTRY_NOUNS.match(after):
-                n.kind = "countries"
-            elif TIME_UNITS.match(after) or RATE_AFTER.match(after):
-                n.kind = "ignored"
-        if n.qualifier != "range":
-            q, qstart = _qualifier_before(text, n.start)
-            if q != "exact":
-                n.qualifier, n.start = q, qstart
-            elif AT_LEAST_AFTER.match(after):
-                n.qualifier = "at_least"
-                n.end += AT_LEAST_AFTER.match(after).end()
+        _classify(text, n)
     out = [n for n in out if n.kind != "ignored"]
+    _join_bounded_ranges(text, out)
     _merge_share_with_count(text, out)
     out = [n for n in out if n.kind != "merged"]
     _mark_bases(text, out)
     return out
+
+
+def _join_ranges(text: str, atoms: list[Num]) -> list[Num]:
+    """'between 1,200 and 1,500', '720-760', '15 to 20 percent' → one Num each."""
+    out: list[Num] = []
+    i = 0
+    while i < len(atoms):
+        joined = _range_of(text, atoms[i], atoms[i + 1]) if i + 1 < len(atoms) else None
+        if joined is None:
+            out.append(atoms[i])
+            i += 1
+            continue
+        out.append(joined)
+        i += 2
+    return out
+
+
+def _range_bounds(text: str, a: Num, b: Num) -> tuple[float, float, bool] | None:
+    """(low, high, is a share) when a and b are the two ends of one range."""
+    if a.kind == b.kind == "count":
+        lo, hi = a.value, b.value
+        if b.had_scale and not a.had_scale and lo < hi / 1000:
+            lo = lo * _scale_of(text, b)     # "between 1.2 and 1.5 million"
+        return lo, hi, False
+    if b.kind == "share" and a.kind in ("count", "share"):
+        lo = a.share if a.kind == "share" else a.value / 100   # "15 to 20 percent": the percent covers both
+        return round(lo, 6), b.share, True
+    return None
+
+
+def _range_of(text: str, a: Num, b: Num) -> Num | None:
+    bounds = _range_bounds(text, a, b) if _range_between(text, a, b) else None
+    if bounds is None or bounds[0] is None or bounds[1] is None or bounds[0] >= bounds[1]:
+        return None
+    lo, hi, share = bounds
+    if CHANGE_BEFORE.search(text[max(0, a.start - 40):a.start]):
+        return b                        # "rose from 2,000 to 5,000": the figure now is 5,000
+    prefix = re.search(r"\b(?:between|entre|tussen|zwischen|from|de|van|von)\s+$", text[max(0, a.start - 15):a.start], re.I)
+    start = a.start - len(prefix.group(0)) if prefix else a.start
+    if share:
+        return Num(start, b.end, a.start, share_low=lo, share_high=hi, qualifier="range", kind="share")
+    return Num(start, b.end, a.start, low=lo, high=hi, qualifier="range")
+
+
+def _classify(text: str, n: Num) -> None:
+    """Country counts, time spans and rates; the qualifier written before (or after) the figure."""
+    after = text[n.end:]
+    if n.kind == "count" and n.low is None and COUNTRY_NOUNS.match(after):
+        n.kind = "countries"
+    elif n.kind == "count" and (TIME_UNITS.match(after) or RATE_AFTER.match(after)):
+        n.kind = "ignored"
+    if n.qualifier == "range":
+        return
+    q, qstart = _qualifier_before(text, n.start)
+    if q != "exact":
+        n.qualifier, n.start = q, qstart
+    elif AT_LEAST_AFTER.match(after):
+        n.qualifier = "at_least"
+        n.end += AT_LEAST_AFTER.match(after).end()
+
+
+_BOUND_GAP = re.compile(r"\s*,?\s*(?:and|but|et|y|en|und)?\s*(?:(?:potentially|possibly|perhaps|maybe|even)\s+)?", re.I)
+
+
+def _join_bounded_ranges(text: str, nums: list[Num]) -> None:
+    """'at least 58 and up to 66' → one range 58-66 (the wording stays in the quote)."""
+    for x, y in zip(nums, nums[1:]):
+        if x.kind != "count" or y.kind != "count" or x.value is None or y.value is None:
+            continue
+        if x.qualifier in ("at_least", "more_than") and y.qualifier == "up_to" and x.value < y.value \
+                and _BOUND_GAP.fullmatch(text[x.end:y.start]):
+            x.low, x.high, x.value, x.qualifier, x.end = x.value, y.value, None, "range", y.end
+            y.kind = "merged"
 
 
 def _scale_of(text: str, b: Num) -> float:
