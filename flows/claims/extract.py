@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from .cues import (
     ADJECTIVES, ANAPHORA, FUNCTION_WORDS, NON_PEOPLE_NOUNS, RATE_WORDS, WORLD_CUE, Cue, find_cues,
 )
-from .gazetteer import WORLD, AreaMention, area_kind, find_areas
+from .gazetteer import WORLD, AreaMention, area_kind, area_role, find_areas
 from .numbers import COUNTRY_NOUNS, PEOPLE_NOUNS, Num, find_numbers
 from .roles import role_of
 from .words import detect_language
@@ -242,7 +242,8 @@ class _Sentence:
         self.nums: list[Num] = find_numbers(self.s, language)
         self.values = [n for n in self.nums if n.is_value]
         self.areas: list[AreaMention] = [a for a in find_areas(self.s)
-                                         if not any(n.vstart <= a.start < n.end for n in self.nums)]
+                                         if not any(n.vstart <= a.start < n.end for n in self.nums)
+                                         and area_role(self.s, a.end) is None]
         self.cues: list[Cue] = [c for c in find_cues(self.s)
                                 if not any(a.start <= c.start < a.end for a in self.areas)]
         self.tokens = [m.span() for m in re.finditer(r"\w+", self.s)]

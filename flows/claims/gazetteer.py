@@ -53,6 +53,22 @@ _ORIGIN_BEFORE = re.compile(
 )
 
 
+AREA_ROLES_CSV = Path(__file__).with_name("language") / "area_roles.csv"
+
+
+@lru_cache(maxsize=1)
+def area_role_rules() -> tuple[tuple[str, re.Pattern], ...]:
+    with AREA_ROLES_CSV.open(encoding="utf-8", newline="") as fh:
+        return tuple((r["role"], re.compile(r["pattern"], re.IGNORECASE)) for r in csv.DictReader(fh)
+                     if r["role"] and not r["role"].startswith("#"))
+
+
+def area_role(text: str, end: int) -> str | None:
+    """'Turkey's invasion', 'EU counter-terrorism coordinator': the place names an actor, not an origin."""
+    after = text[end:end + 60]
+    return next((role for role, pattern in area_role_rules() if pattern.search(after)), None)
+
+
 def area_kind(code: str) -> str:
     if code == WORLD:
         return "world"
