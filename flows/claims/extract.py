@@ -92,8 +92,9 @@ class Unresolved:
 
 @dataclass
 class Extraction:
-    claims: list[Claim] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)            # the default output
     unresolved: list[Unresolved] = field(default_factory=list)
+    low_confidence: list[Claim] = field(default_factory=list)    # read, but left out of the default output
 
 
 # --------------------------------------------------------------------------- text → sentences
@@ -815,19 +816,37 @@ class _Sentence:
 
 
 # --------------------------------------------------------------------------- public API
+_FINAL_PUNCTUATION = re.compile(r"[.!?…:;\"”»’)\]]\s*$")
+_LIST_OR_TABLE = re.compile(r"^\s*[•·*▪►–-]|\||\t| {2,}")
+
+
+def is_headline(paragraph: list[Unit], last: bool) -> bool:
+    """A line standing alone, without final punctuation, before more text: a headline,
+    subtitle or caption. Its figures repeat (and round) the body's: low confidence."""
+    if last or len(paragraph) != 1:
+        return False
+    text = paragraph[0].text
+    return not _FINAL_PUNCTUATION.search(text) and not _LIST_OR_TABLE.search(text)
+
+
 def extract_all(text: str, page: int | None = None) -> Extraction:
     """Claims and unresolved figures of a text (one page of a document, or a whole text)."""
     result = Extraction()
     ctx = _Context()
     document_language = detect_language(text)
-    for paragraph in split_text_units(text):
+    paragraphs = split_text_units(text)
+    for number, paragraph in enumerate(paragraphs):
         ctx = _Context(area=ctx.area, metric=None)      # a metric does not carry over a paragraph
+        headline = is_headline(paragraph, last=number == len(paragraphs) - 1)
         for unit in paragraph:
             for s, e in split_sentences(unit.text):
                 language = detect_language(unit.text[s:e], default=document_language)
                 sentence = _Sentence(unit.text[s:e], page, ctx, unit, s, language)
                 claims, unresolved = sentence.run()
-                result.claims.extend(claims)
+                for claim in claims:
+                    claim.confidence = "low" if headline else claim.confidence
+                result.claims.extend(c for c in claims if c.confidence != "low")
+                result.low_confidence.extend(c for c in claims if c.confidence == "low")
                 result.unresolved.extend(unresolved)
                 ctx = sentence.next_context(claims)
     return result
@@ -845,6 +864,7 @@ def extract_all_from_document(data: bytes, kind: str | None = None, name: str = 
         part = extract_all(text, page)
         result.claims.extend(part.claims)
         result.unresolved.extend(part.unresolved)
+        result.low_confidence.extend(part.low_confidence)
     return result
 
 
