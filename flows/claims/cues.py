@@ -68,12 +68,22 @@ WORLD_CUE = re.compile(
     re.IGNORECASE,
 )
 # the sentence refers back to the previous one
-ANAPHORA = re.compile(
-    r"\b(?:(?:of|among|from)\s+(?:them|these|those|whom|this\s+group|that\s+group|these\s+people|this\s+number|that\s+number|the\s+latter)"
-    r"|(?:van|onder)\s+(?:hen|wie|deze)|von\s+ihnen|davon|unter\s+ihnen|de\s+(?:ellos|ellas|estos|éstos)|entre\s+ellos"
-    r"|d['’]entre\s+eux|parmi\s+eux|parmi\s+ces|dont)\b",
-    re.IGNORECASE,
-)
+ANAPHORA_CSV = Path(__file__).with_name("language") / "anaphora.csv"
+
+
+def load_anaphora(path: Path = ANAPHORA_CSV) -> dict[str, re.Pattern]:
+    """kind → pattern: words that refer back to an area named earlier (language/anaphora.csv)."""
+    parts: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["kind"] and not row["kind"].startswith("#"):
+                parts.setdefault(row["kind"], []).append(row["pattern"])
+    return {kind: re.compile(r"\b(?:" + "|".join(ps) + r")\b", re.IGNORECASE) for kind, ps in parts.items()}
+
+
+ANAPHORA_BY_KIND = load_anaphora()
+ANAPHORA = re.compile("|".join(p.pattern for k, p in ANAPHORA_BY_KIND.items() if k != "region"), re.IGNORECASE)
+REGION_ANAPHORA = ANAPHORA_BY_KIND["region"]
 RATE_WORDS = re.compile(
     r"\b(?:rate|ratio|per\s+capita|per\s+million|per\s+100,000|tasa|taux|ratio|proportion\s+per|graad|Quote)\b",
     re.IGNORECASE,

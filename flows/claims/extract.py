@@ -31,7 +31,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from .cues import (
-    ADJECTIVES, ANAPHORA, FUNCTION_WORDS, NON_PEOPLE_NOUNS, RATE_WORDS, WORLD_CUE, Cue, find_cues,
+    ADJECTIVES, ANAPHORA, FUNCTION_WORDS, NON_PEOPLE_NOUNS, RATE_WORDS, REGION_ANAPHORA, WORLD_CUE, Cue, find_cues,
 )
 from .gazetteer import WORLD, AreaMention, area_kind, area_role, find_areas
 from .numbers import COUNTRY_NOUNS, PEOPLE_NOUNS, Num, find_numbers
@@ -228,6 +228,13 @@ class _Piece:
 class _Context:
     area: AreaMention | None = None     # the one area of the previous sentence
     metric: str | None = None           # the one metric of the previous sentence (same paragraph)
+    same_paragraph: bool = False        # the previous sentence is in the same paragraph and named this one area
+    regions: dict = field(default_factory=dict)   # region code → mentions so far in the document
+    claimed: frozenset = frozenset()                # (area, value) of the document's claims so far
+
+    def topic_region(self) -> str | None:
+        """The region the text is about: the one named most often so far."""
+        return max(self.regions, key=lambda code: self.regions[code]) if self.regions else None
 
 
 class _Sentence:
@@ -245,6 +252,7 @@ class _Sentence:
         self.areas: list[AreaMention] = [a for a in find_areas(self.s)
                                          if not any(n.vstart <= a.start < n.end for n in self.nums)
                                          and area_role(self.s, a.end) is None]
+        self.areas = sorted(self.areas + self._region_references(), key=lambda a: a.start)
         self.cues: list[Cue] = [c for c in find_cues(self.s)
                                 if not any(a.start <= c.start < a.end for a in self.areas)]
         self.tokens = [m.span() for m in re.finditer(r"\w+", self.s)]
@@ -257,6 +265,16 @@ class _Sentence:
         for n in self.values:
             if n.is_base:
                 self.base_np[id(n)] = (n.end, self._np_end(n.end, self._piece_of(n).end))
+
+    def _region_references(self) -> list[AreaMention]:
+        """'from the region', 'de la région': the region the text is about."""
+        region = self.ctx.topic_region()
+        if region is None:
+            return []
+        return [AreaMention(m.start(), m.end(), region, m.group(0), "anaphora",
+                            bool(re.search(r"\b(?:from|de|van|aus|uit)\s+$", self.s[max(0, m.start() - 6):m.start()], re.I)))
+                for m in REGION_ANAPHORA.finditer(self.s)
+                if not any(a.start < m.end() and m.start() < a.end for a in self.areas)]
 
     # ----------------------------------------------------------------- helpers
     def _tokens_between(self, a_end: int, b_start: int) -> int:
@@ -502,12 +520,17 @@ class _Sentence:
                 for n in nums:
                     self.area_of[id(n)] = world
                 return
-            if ANAPHORA.search(self.s) and self.ctx.area is not None:
+            if self.ctx.area is not None and (ANAPHORA.search(self.s) or self.ctx.same_paragraph):
                 for n in nums:
                     self.area_of[id(n)] = self.ctx.area
                 return
             for n in nums:
                 self.reason[id(n)] = "no area"
+            return
+        references = {a.code for a in self.areas if a.form == "anaphora"}
+        if len(references) == 1:          # several countries listed, and "the region" they make up
+            for n in nums:
+                self.area_of[id(n)] = next(a for a in self.areas if a.form == "anaphora")
             return
         for n in nums:
             self.reason[id(n)] = "ambiguous area"
@@ -709,28 +732,11 @@ class _Sentence:
         claims: list[tuple[Num, Claim]] = []
         unresolved: list[Unresolved] = []
         for n in self.values:
-            if self.reason.get(id(n), "") == "rate" or self.reason.get(id(n), "").startswith("role: "):
-                unresolved.append(self._unresolved(n, self.reason[id(n)], None))
-                continue
-            area = self.area_of.get(id(n))
-            metric = self.metric_for(n)
-            if area is None or not area.code or metric is None:
-                reason = self.reason.get(id(n)) or ("area cannot be coded" if area is not None else "no area")
-                unresolved.append(self._unresolved(n, reason, metric))
-                continue
-            if n.share is not None and n.share > 1:
-                unresolved.append(self._unresolved(n, "share above 100%", metric))
-                continue
-            claim = Claim(
-                area=area.code, area_kind=area_kind(area.code), area_as_published=area.text,
-                metric=metric, value=n.value, value_low=n.low, value_high=n.high, share=n.share,
-                share_of=self.share_of(n, metric) if n.share is not None else None,
-                qualifier=n.qualifier, quote=self.raw.strip(), page=self.page,
-                share_low=n.share_low, share_high=n.share_high,
-            )
-            claim.span_start, claim.span_end = self.unit.span(self.offset + n.vstart, self.offset + n.end)
-            claim.quote_start, claim.quote_end = self._quote_span()
-            claims.append((n, claim))
+            claim, reason = self._claim_or_reason(n)
+            if claim is None:
+                unresolved.append(self._unresolved(n, reason, self._metric_or_none(n)))
+            else:
+                claims.append((n, claim))
         claims = self._merge_shares(claims)
         self._attach_countries(claims)
         out, seen = [], set()
@@ -740,6 +746,53 @@ class _Sentence:
                 seen.add(key)
                 out.append(c)
         return out, unresolved
+
+    def _metric_or_none(self, n: Num) -> str | None:
+        return None if self.reason.get(id(n), "").startswith(("rate", "role: ")) else self.metric_for(n)
+
+    def _claim_or_reason(self, n: Num) -> tuple[Claim | None, str]:
+        reason = self.reason.get(id(n), "")
+        if reason == "rate" or reason.startswith("role: "):
+            return None, reason
+        area = self.area_of.get(id(n))
+        metric = self.metric_for(n)
+        if area is None or not area.code or metric is None:
+            return None, self.reason.get(id(n)) or ("area cannot be coded" if area is not None else "no area")
+        why = self._doubt(n, area, metric)
+        if why:
+            return None, why
+        return self._claim(n, area, metric), ""
+
+    def _doubt(self, n: Num, area: AreaMention, metric: str) -> str:
+        """Reasons to emit nothing although an area and a metric were found (precision first)."""
+        if n.share is not None and n.share > 1:
+            return "share above 100%"
+        if n.kind == "share" and not any(c.strong for c in self._piece_of(n).cues + self.cues):
+            return "share of what: no word says what happened to the share"
+        if n.is_base and (area.code, n.value) in self.ctx.claimed:
+            return "repeat of an earlier figure (the base of a part)"
+        if not n.is_base and area.kind == "region" and self._part_from_countries(n):
+            return "a group of countries inside the area"
+        return ""
+
+    def _part_from_countries(self, n: Num) -> bool:
+        """'around 3,700 of more than 5,000 fighters from EU countries ... come from four states'."""
+        part_of_base = re.match(r"\s+(?:of|de|van|von)\s", self.s[n.end:]) and any(b.is_base for b in self.values)
+        subset = any(k.kind == "countries" and k.start > n.end and
+                     re.search(r"\bfrom\s+$", self.s[max(0, k.start - 6):k.start]) for k in self.nums)
+        return bool(part_of_base and subset)
+
+    def _claim(self, n: Num, area: AreaMention, metric: str) -> Claim:
+        claim = Claim(
+            area=area.code, area_kind=area_kind(area.code), area_as_published=area.text,
+            metric=metric, value=n.value, value_low=n.low, value_high=n.high, share=n.share,
+            share_of=self.share_of(n, metric) if n.share is not None else None,
+            qualifier=n.qualifier, quote=self.raw.strip(), page=self.page,
+            share_low=n.share_low, share_high=n.share_high,
+        )
+        claim.span_start, claim.span_end = self.unit.span(self.offset + n.vstart, self.offset + n.end)
+        claim.quote_start, claim.quote_end = self._quote_span()
+        return claim
 
     def _quote_span(self) -> tuple[int, int]:
         lead = len(self.raw) - len(self.raw.lstrip())
@@ -804,6 +857,8 @@ class _Sentence:
             mentions = {a.code for a in self.areas if a.code}
             if len(mentions) == 1 and len({a.code for a in self.areas}) == 1:
                 area = self.areas[0]
+            elif not self.areas:
+                area = self.ctx.area          # no place named: the text goes on about the same one
         metrics = {c.metric for c in claims}
         metric = None
         if len(metrics) == 1:
@@ -812,7 +867,13 @@ class _Sentence:
             strong = {c.metric for c in self.cues if c.strong}
             weak = {c.metric for c in self.cues}
             metric = strong.pop() if len(strong) == 1 else (weak.pop() if len(weak) == 1 else None)
-        return _Context(area=area, metric=metric)
+        regions = dict(self.ctx.regions)
+        for a in self.areas:
+            if a.form != "anaphora" and a.code and area_kind(a.code) == "region":
+                regions[a.code] = regions.get(a.code, 0) + 1
+        named = len({a.code for a in self.areas}) == 1 and area is not None and self.areas[0].code == area.code
+        claimed = self.ctx.claimed | {(c.area, c.value) for c in claims}
+        return _Context(area=area, metric=metric, same_paragraph=named, regions=regions, claimed=claimed)
 
 
 # --------------------------------------------------------------------------- public API
@@ -836,7 +897,7 @@ def extract_all(text: str, page: int | None = None) -> Extraction:
     document_language = detect_language(text)
     paragraphs = split_text_units(text)
     for number, paragraph in enumerate(paragraphs):
-        ctx = _Context(area=ctx.area, metric=None)      # a metric does not carry over a paragraph
+        ctx = _Context(area=ctx.area, metric=None, regions=ctx.regions, claimed=ctx.claimed)   # a metric does not carry over a paragraph
         headline = is_headline(paragraph, last=number == len(paragraphs) - 1)
         for unit in paragraph:
             for s, e in split_sentences(unit.text):

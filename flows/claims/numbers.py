@@ -105,7 +105,7 @@ AT_LEAST_AFTER = re.compile(r"^(?:\+|\s+or\s+more\b|\s+and\s+more\b|\s+ou\s+plus
 
 # --------------------------------------------------------------------------- context
 COUNTRY_NOUNS = re.compile(
-    r"^\s+(?:different\s+|other\s+|more\s+)?(?:countries|nations|nationalities|pays|países|landen|Ländern|Länder|Staaten)\b",
+    r"^\s+(?:different\s+|other\s+|more\s+)?(?:countries|nations|nationalities|states|pays|États|países|estados|landen|staten|Ländern|Länder|Staaten)\b",
     re.IGNORECASE,
 )
 TIME_UNITS = re.compile(
