@@ -84,6 +84,7 @@ def load_anaphora(path: Path = ANAPHORA_CSV) -> dict[str, re.Pattern]:
 ANAPHORA_BY_KIND = load_anaphora()
 ANAPHORA = re.compile("|".join(p.pattern for k, p in ANAPHORA_BY_KIND.items() if k != "region"), re.IGNORECASE)
 REGION_ANAPHORA = ANAPHORA_BY_KIND["region"]
+CONTINUATION = re.compile(ANAPHORA_BY_KIND["continuation"].pattern.replace(r"\b(?:", r"^\s*(?:", 1), re.IGNORECASE)
 RATE_WORDS = re.compile(
     r"\b(?:rate|ratio|per\s+capita|per\s+million|per\s+100,000|tasa|taux|ratio|proportion\s+per|graad|Quote)\b",
     re.IGNORECASE,

@@ -31,7 +31,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from .cues import (
-    ADJECTIVES, ANAPHORA, FUNCTION_WORDS, NON_PEOPLE_NOUNS, RATE_WORDS, REGION_ANAPHORA, WORLD_CUE, Cue, find_cues,
+    ADJECTIVES, ANAPHORA, FUNCTION_WORDS, NON_PEOPLE_NOUNS, RATE_WORDS, REGION_ANAPHORA, WORLD_CUE, CONTINUATION, Cue, find_cues,
 )
 from .gazetteer import WORLD, AreaMention, area_kind, area_role, find_areas
 from .numbers import COUNTRY_NOUNS, PEOPLE_NOUNS, Num, find_numbers
@@ -229,6 +229,7 @@ class _Context:
     area: AreaMention | None = None     # the one area of the previous sentence
     metric: str | None = None           # the one metric of the previous sentence (same paragraph)
     same_paragraph: bool = False        # the previous sentence is in the same paragraph and named this one area
+    new_paragraph: bool = False         # this sentence starts a paragraph (the metric does not carry over)
     regions: dict = field(default_factory=dict)   # region code → mentions so far in the document
     claimed: frozenset = frozenset()                # (area, value) of the document's claims so far
 
@@ -556,7 +557,7 @@ class _Sentence:
         text = self.s[start:limit]
         stop = re.search(r"[,;:()—–]|\s-\s", text)
         end = start + (stop.start() if stop else len(text))
-        relative = False
+        relative, relative_verb = False, False
         for ts, te in self.tokens:
             if ts < start or ts >= end:
                 continue
@@ -566,8 +567,10 @@ class _Sentence:
                 continue
             if any(n.vstart == ts for n in self.values if n.vstart > start):
                 return ts
-            if not relative and (word in _AUX or any(c.start == ts and c.pos == "v" for c in self.cues)):
-                return ts
+            verb = word in _AUX or any(c.start == ts and c.pos == "v" for c in self.cues)
+            if verb and (not relative or (relative_verb and word in _AUX)):
+                return ts           # "the 5,000 who went to Syria | have returned": the main verb
+            relative_verb = relative_verb or (relative and verb)
         return end
 
     def _in_base_np(self, c: Cue, except_base: Num | None = None) -> bool:
@@ -693,7 +696,7 @@ class _Sentence:
         later = [c for q in self.pieces[idx + 1:] for c in q.cues]
         if later and all(c.metric == "travelled" for c in later):
             return "travelled"
-        if self.ctx.metric:
+        if self.ctx.metric and (not self.ctx.new_paragraph or CONTINUATION.match(self.s)):
             return self.ctx.metric
         area = self.area_of.get(id(n))
         if area is not None and area.origin:
@@ -897,7 +900,7 @@ def extract_all(text: str, page: int | None = None) -> Extraction:
     document_language = detect_language(text)
     paragraphs = split_text_units(text)
     for number, paragraph in enumerate(paragraphs):
-        ctx = _Context(area=ctx.area, metric=None, regions=ctx.regions, claimed=ctx.claimed)   # a metric does not carry over a paragraph
+        ctx = _Context(area=ctx.area, metric=ctx.metric, regions=ctx.regions, claimed=ctx.claimed, new_paragraph=True)
         headline = is_headline(paragraph, last=number == len(paragraphs) - 1)
         for unit in paragraph:
             for s, e in split_sentences(unit.text):
