@@ -26,9 +26,11 @@ How a sentence is read (each step is a plain function below):
 from __future__ import annotations
 
 import bisect
+import csv
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from .cues import (
     ADJECTIVES, ANAPHORA, FUNCTION_WORDS, NON_PEOPLE_NOUNS, RATE_WORDS, REGION_ANAPHORA, WORLD_CUE, CONTINUATION, Cue, find_cues,
@@ -210,6 +212,10 @@ _RELATIVE = {"who", "that", "which", "que", "qui", "die", "welche", "known", "be
 _STATUS = {"killed", "detained", "prosecuted", "present", "relocated"}
 _PREDICATE_AFTER_COMMA = re.compile(
     r"\s*(?:are|were|is|was|have|has|had|will|would|sont|ont|son|han|eran|zijn|waren|sind|waren)\b", re.I)
+DISTRIBUTIVE_CSV = Path(__file__).with_name("language") / "distributive.csv"
+with DISTRIBUTIVE_CSV.open(encoding="utf-8", newline="") as _fh:
+    DISTRIBUTIVE = [(r["side"], re.compile(r["pattern"], re.IGNORECASE)) for r in csv.DictReader(_fh)
+                    if r["side"] in ("before", "after")]
 _PREP_TO = re.compile(r"\b(?:to|in|into|en|naar|nach|à|a|au|aux)\s+(?:the\s+|la\s+|le\s+|les\s+|el\s+|l')?$", re.I)
 
 
@@ -433,7 +439,8 @@ class _Sentence:
                 continue
             self._fallback_area(idx, p, nums, consumed)
 
-    def _parallel_lists(self, used: set[int]) -> None:
+    def _area_lists(self) -> list[list[AreaMention]]:
+        """Places written as a list: 'Russia and Saudi Arabia', 'the UK and Germany'."""
         area_lists, current = [], []
         for a in self.areas:
             if current and _AREA_GAP.fullmatch(self.s[current[-1].end:a.start]):
@@ -444,6 +451,20 @@ class _Sentence:
                 current = [a]
         if len(current) > 1:
             area_lists.append(current)
+        return area_lists
+
+    def distributed_areas(self, n: Num) -> list[AreaMention]:
+        """'the UK and Germany with 760 each', 'Bosnien und Kosovo stellten jeweils rund 300':
+        every place of the list just before the figure gets the figure."""
+        if not any(rule.search(self.s[max(0, n.start - 40):n.start] if side == "before" else self.s[n.end:n.end + 40])
+                   for side, rule in DISTRIBUTIVE):
+            return []
+        piece = self._piece_of(n)
+        lists = [al for al in self._area_lists() if piece.start <= al[0].start and al[-1].end <= n.start]
+        return lists[-1] if lists else []
+
+    def _parallel_lists(self, used: set[int]) -> None:
+        area_lists = self._area_lists()
         for nums in self.bare_lists:
             def clear(x: int, y: int) -> bool:
                 return not any(x <= n.vstart < y for n in self.values)
@@ -738,8 +759,9 @@ class _Sentence:
             claim, reason = self._claim_or_reason(n)
             if claim is None:
                 unresolved.append(self._unresolved(n, reason, self._metric_or_none(n)))
-            else:
-                claims.append((n, claim))
+                continue
+            claims.append((n, claim))
+            claims += [(n, self._claim(n, a, claim.metric)) for a in self.distributed_areas(n) if a.code != claim.area]
         claims = self._merge_shares(claims)
         self._attach_countries(claims)
         out, seen = [], set()

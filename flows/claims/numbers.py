@@ -97,7 +97,7 @@ def load_qualifier_words(path: Path = QUALIFIERS_CSV) -> dict[str, list[str]]:
 QUALIFIER_WORDS = load_qualifier_words()
 _QUAL_LIST = sorted(((w, q) for q, ws in QUALIFIER_WORDS.items() for w in ws), key=lambda x: -len(x[0]))
 QUALIFIER_BEFORE = re.compile(
-    r"(?:(?<![\w])(?P<q>" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w, _ in _QUAL_LIST) + r"))\s*$",
+    r"(?:(?<![\w])(?P<q>" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w, _ in _QUAL_LIST) + r"))\s*,?\s*$",
     re.IGNORECASE,
 )
 _QUAL_OF = {w.lower(): q for w, q in _QUAL_LIST}
@@ -170,7 +170,7 @@ BASE_TOTAL_BEFORE = re.compile(
     r"\b(?:del\s+total\s+de|de\s+un\s+total\s+de|out\s+of\s+(?:a\s+total\s+of\s+)?|sur\s+(?:un\s+total\s+de\s+)?|von\s+insgesamt)\s*$",
     re.IGNORECASE,
 )
-CLAUSE_START = re.compile(r"(?:^|[,;:(—–]\s*|\bthat\s+)$")
+CLAUSE_START = re.compile(r"(?:^|[,;:(—–\"“«]\s*|\bthat\s+)$")
 CHANGE_BEFORE = re.compile(
     r"\b(?:rose|risen|rising|increased|increasing|grew|grown|jumped|climbed|fell|fallen|dropped|"
     r"declined|decreased|doubled|tripled|went\s+up|gone\s+up|up|down|augmenté|passé|pasado|aumentado|gestegen|gestiegen)\s+"
