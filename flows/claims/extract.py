@@ -37,6 +37,7 @@ from .cues import (
 )
 from .gazetteer import WORLD, AreaMention, area_kind, area_role, find_areas
 from .numbers import COUNTRY_NOUNS, PEOPLE_NOUNS, Num, find_numbers
+from .attribution import DOCUMENT, attributed_to
 from .roles import role_of
 from .words import detect_language
 
@@ -61,7 +62,7 @@ class Claim:
     page: int | None = None
     share_low: float | None = None  # a range of shares: "15 to 20 percent"
     share_high: float | None = None
-    attributed_to: str = ""         # who the text credits with the figure ("" = the document itself)
+    attributed_to: str = "the document"   # who the sentence credits ("the Soufan Group", "AIVD"); "the document": nobody
     span_start: int = -1            # offsets of the number in the page text
     span_end: int = -1
     quote_start: int = -1           # offsets of the quote in the page text
@@ -216,6 +217,7 @@ DISTRIBUTIVE_CSV = Path(__file__).with_name("language") / "distributive.csv"
 with DISTRIBUTIVE_CSV.open(encoding="utf-8", newline="") as _fh:
     DISTRIBUTIVE = [(r["side"], re.compile(r["pattern"], re.IGNORECASE)) for r in csv.DictReader(_fh)
                     if r["side"] in ("before", "after")]
+_PRONOUN_START = re.compile(r"^\W*(?:It|They|He|She|Il|Elle|Ils|Elles|Él|Ella|Er|Sie|Es|Hij|Zij|Ze)\b")
 _PREP_TO = re.compile(r"\b(?:to|in|into|en|naar|nach|à|a|au|aux)\s+(?:the\s+|la\s+|le\s+|les\s+|el\s+|l')?$", re.I)
 
 
@@ -238,6 +240,7 @@ class _Context:
     new_paragraph: bool = False         # this sentence starts a paragraph (the metric does not carry over)
     regions: dict = field(default_factory=dict)   # region code → mentions so far in the document
     claimed: frozenset = frozenset()                # (area, value) of the document's claims so far
+    attribution: str = DOCUMENT                     # who the previous sentence credited
 
     def topic_region(self) -> str | None:
         """The region the text is about: the one named most often so far."""
@@ -260,6 +263,9 @@ class _Sentence:
                                          if not any(n.vstart <= a.start < n.end for n in self.nums)
                                          and area_role(self.s, a.end) is None]
         self.areas = sorted(self.areas + self._region_references(), key=lambda a: a.start)
+        self.attribution = attributed_to(self.s, language)
+        if self.attribution == DOCUMENT and _PRONOUN_START.match(self.s) and ctx.same_paragraph is not None:
+            self.attribution = ctx.attribution        # "It said ...": the source of the sentence before
         self.cues: list[Cue] = [c for c in find_cues(self.s)
                                 if not any(a.start <= c.start < a.end for a in self.areas)]
         self.tokens = [m.span() for m in re.finditer(r"\w+", self.s)]
@@ -813,11 +819,23 @@ class _Sentence:
             metric=metric, value=n.value, value_low=n.low, value_high=n.high, share=n.share,
             share_of=self.share_of(n, metric) if n.share is not None else None,
             qualifier=n.qualifier, quote=self.raw.strip(), page=self.page,
-            share_low=n.share_low, share_high=n.share_high,
+            share_low=n.share_low, share_high=n.share_high, attributed_to=self._attribution_of(n),
         )
         claim.span_start, claim.span_end = self.unit.span(self.offset + n.vstart, self.offset + n.end)
         claim.quote_start, claim.quote_end = self._quote_span()
         return claim
+
+    def _attribution_of(self, n: Num) -> str:
+        """The source named in the figure's own clause ("..., while Saudi Arabia reported 760"), else the sentence's."""
+        clause = self._piece_of(n).clause
+        pieces = [p for p in self.pieces if p.clause == clause]
+        if len(pieces) == len(self.pieces):
+            return self.attribution
+        own = attributed_to(self.s[pieces[0].start:pieces[-1].end], self.language)
+        if own != DOCUMENT:
+            return own
+        figureless = [p for p in self.pieces if not any(q.clause == p.clause and q.nums for q in self.pieces)]
+        return attributed_to(" ".join(self.s[p.start:p.end] for p in figureless), self.language)
 
     def _quote_span(self) -> tuple[int, int]:
         lead = len(self.raw) - len(self.raw.lstrip())
@@ -898,7 +916,8 @@ class _Sentence:
                 regions[a.code] = regions.get(a.code, 0) + 1
         named = len({a.code for a in self.areas}) == 1 and area is not None and self.areas[0].code == area.code
         claimed = self.ctx.claimed | {(c.area, c.value) for c in claims}
-        return _Context(area=area, metric=metric, same_paragraph=named, regions=regions, claimed=claimed)
+        return _Context(area=area, metric=metric, same_paragraph=named, regions=regions, claimed=claimed,
+                        attribution=self.attribution)
 
 
 # --------------------------------------------------------------------------- public API
@@ -922,7 +941,8 @@ def extract_all(text: str, page: int | None = None) -> Extraction:
     document_language = detect_language(text)
     paragraphs = split_text_units(text)
     for number, paragraph in enumerate(paragraphs):
-        ctx = _Context(area=ctx.area, metric=ctx.metric, regions=ctx.regions, claimed=ctx.claimed, new_paragraph=True)
+        ctx = _Context(area=ctx.area, metric=ctx.metric, regions=ctx.regions, claimed=ctx.claimed,
+                       new_paragraph=True, attribution=ctx.attribution)
         headline = is_headline(paragraph, last=number == len(paragraphs) - 1)
         for unit in paragraph:
             for s, e in split_sentences(unit.text):
