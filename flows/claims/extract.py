@@ -38,66 +38,12 @@ from .cues import (
 from .gazetteer import WORLD, AreaMention, area_kind, area_role, find_areas
 from .numbers import COUNTRY_NOUNS, PEOPLE_NOUNS, Num, find_numbers
 from .attribution import DOCUMENT, attributed_to
+from .records import Claim, Extraction, Unresolved
 from .roles import role_of
+from .tables import find_tables, table_claims
 from .words import detect_language
 
 _PEOPLE = re.compile(rf"(?:{PEOPLE_NOUNS})", re.IGNORECASE)
-
-
-# --------------------------------------------------------------------------- records
-@dataclass
-class Claim:
-    area: str                       # ISO 3166-1 alpha-3, region code, or WLD
-    area_kind: str                  # country | region | world
-    area_as_published: str
-    metric: str                     # one of schemas.figure.METRICS
-    value: float | None = None
-    value_low: float | None = None
-    value_high: float | None = None
-    share: float | None = None      # 0..1
-    share_of: str | None = None     # the metric the share is of
-    qualifier: str = "exact"        # exact | approx | at_least | more_than | up_to | less_than | range
-    countries: int | None = None    # "from 33 countries" → 33
-    quote: str = ""
-    page: int | None = None
-    share_low: float | None = None  # a range of shares: "15 to 20 percent"
-    share_high: float | None = None
-    attributed_to: str = "the document"   # who the sentence credits ("the Soufan Group", "AIVD"); "the document": nobody
-    span_start: int = -1            # offsets of the number in the page text
-    span_end: int = -1
-    quote_start: int = -1           # offsets of the quote in the page text
-    quote_end: int = -1
-    confidence: str = "high"        # high | low (low is left out of the default output)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class Unresolved:
-    """A figure that was read but could not be tied to an area and a metric."""
-    reason: str                     # no area | ambiguous area | no metric | not people | rate
-    figure: str                     # the figure as written
-    value: float | None = None
-    value_low: float | None = None
-    value_high: float | None = None
-    share: float | None = None
-    qualifier: str = "exact"
-    area: str | None = None
-    area_as_published: str | None = None
-    metric: str | None = None
-    quote: str = ""
-    page: int | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class Extraction:
-    claims: list[Claim] = field(default_factory=list)            # the default output
-    unresolved: list[Unresolved] = field(default_factory=list)
-    low_confidence: list[Claim] = field(default_factory=list)    # read, but left out of the default output
 
 
 # --------------------------------------------------------------------------- text → sentences
@@ -939,7 +885,10 @@ def extract_all(text: str, page: int | None = None) -> Extraction:
     result = Extraction()
     ctx = _Context()
     document_language = detect_language(text)
-    paragraphs = split_text_units(text)
+    tables = find_tables(text)
+    for table in tables:
+        result.claims.extend(table_claims(text, table, document_language, page))
+    paragraphs = split_text_units(_without(text, [(t.start, t.end) for t in tables]))
     for number, paragraph in enumerate(paragraphs):
         ctx = _Context(area=ctx.area, metric=ctx.metric, regions=ctx.regions, claimed=ctx.claimed,
                        new_paragraph=True, attribution=ctx.attribution)
@@ -955,7 +904,18 @@ def extract_all(text: str, page: int | None = None) -> Extraction:
                 result.low_confidence.extend(c for c in claims if c.confidence == "low")
                 result.unresolved.extend(unresolved)
                 ctx = sentence.next_context(claims)
+    result.claims.sort(key=lambda c: c.quote_start)
     return result
+
+
+def _without(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with the spans blanked out (same length, so offsets stay true)."""
+    chars = list(text)
+    for start, end in spans:
+        for i in range(start, end):
+            if chars[i] != "\n":
+                chars[i] = " "
+    return "".join(chars)
 
 
 def extract_claims(text: str, page: int | None = None) -> list[Claim]:
