@@ -607,74 +607,100 @@ class _Sentence:
         return ("people" if demonym else "none"), None
 
     def metric_for(self, n: Num) -> str | None:
-        p = self._piece_of(n)
+        """What the figure counts: its own phrase first, then the sentence, then the context."""
         if n.is_base:
             return self._base_metric(n)
         kind, head = self._head(n)
         if kind == "other":
             self.reason[id(n)] = "not people"
             return None
+        p = self._piece_of(n)
+        metric = self._metric_from_cues(n, p, head, self._candidate_cues(n, p))
+        if metric is None and kind != "unknown":      # "250 delegates from 40 countries": nothing to inherit
+            metric = self._metric_from_context(n, p)
+        if metric is None:
+            self.reason[id(n)] = "no metric"
+        return metric
+
+    def _part_of(self, n: Num, p: _Piece) -> Num | None:
+        """The base Y of "X of the Y"."""
+        if not re.match(r"\s+of\s+", self.s[n.end:]):
+            return None
+        return next((b for b in p.nums if b.is_base and b.start >= n.end), None)
+
+    def _candidate_cues(self, n: Num, p: _Piece) -> list[Cue]:
+        """The cues of the figure's piece, without those that describe a base or a share's base."""
         share_base = self._share_base(n) if n.share is not None else None
-        part_of = None
-        m = re.match(r"\s+of\s+", self.s[n.end:])
-        if m:
-            part_of = next((b for b in p.nums if b.is_base and b.start >= n.end), None)
-        exclude = None
-        if share_base is not None:
-            exclude = (share_base[0], share_base[1])
-        cands = []
-        for c in p.cues:
-            if exclude and exclude[0] <= c.start < exclude[1]:
-                continue
-            if self._in_base_np(c):
-                if part_of is None:
-                    continue
-                s0, e0 = self.base_np[id(part_of)]
-                if not (s0 <= c.start < e0) or c.metric == self._base_metric(part_of):
-                    continue
-            cands.append(c)
+        part_of = self._part_of(n, p)
+        cands = [c for c in p.cues if not (share_base and share_base[0] <= c.start < share_base[1])
+                 and self._cue_may_describe(c, part_of)]
         if part_of is not None:
             base_metric = self._base_metric(part_of)
             cands = [c for c in cands if c.metric != base_metric] or cands
+        return cands
+
+    def _cue_may_describe(self, c: Cue, part_of: Num | None) -> bool:
+        if not self._in_base_np(c):
+            return True
+        if part_of is None:
+            return False
+        s0, e0 = self.base_np[id(part_of)]
+        return s0 <= c.start < e0 and c.metric != self._base_metric(part_of)
+
+    def _metric_from_cues(self, n: Num, p: _Piece, head: Cue | None, cands: list[Cue]) -> str | None:
         owners = [x for x in p.nums if not x.is_base]
         owned = [c for c in cands if c.strong and self._owner(c, owners) is n]
+        nearest = lambda cues: min(cues, key=lambda c: self.dist(n, c)).metric  # noqa: E731
         if head is not None and head.strong and head in cands:
             status = [c for c in owned if c.metric in _STATUS]
             if head.metric in ("returned", "travelled") and status:
-                return min(status, key=lambda c: self.dist(n, c)).metric   # "arrested 43 returnees"
+                return nearest(status)       # "arrested 43 returnees"
             return head.metric
         if owned:
-            return min(owned, key=lambda c: self.dist(n, c)).metric
+            return nearest(owned)
         if head is not None and head in cands:
             return head.metric
         strong = [c for c in cands if c.strong]
-        if strong:
-            return min(strong, key=lambda c: self.dist(n, c)).metric
-        if cands:
-            return min(cands, key=lambda c: self.dist(n, c)).metric
-        if kind == "unknown":
-            self.reason[id(n)] = "no metric"
-            return None                      # "250 delegates from 40 countries": nothing to inherit
-        # earlier pieces of the sentence (a list goes on: "400 returned to Russia, 760 to Saudi Arabia")
+        return nearest(strong or cands) if (strong or cands) else None
+
+    def _metric_from_context(self, n: Num, p: _Piece) -> str | None:
         idx = self.pieces.index(p)
-        for q in reversed(self.pieces[:idx]):
-            if q.paren:
-                continue                     # an aside "(44 people have returned)" does not set the list's metric
-            cues = [c for c in q.cues if not self._in_base_np(c)] or q.cues
-            strong = [c for c in cues if c.strong]
-            if strong:
-                return strong[-1].metric
-            if cues:
-                return cues[-1].metric
+        for metric in (self._earlier_piece_metric(idx), self._predicate_after(idx)):
+            if metric is not None:
+                return metric
         later = [c for q in self.pieces[idx + 1:] for c in q.cues]
         if later and all(c.metric == "travelled" for c in later):
             return "travelled"
         if self.ctx.metric and (not self.ctx.new_paragraph or CONTINUATION.match(self.s)):
             return self.ctx.metric
         area = self.area_of.get(id(n))
-        if area is not None and area.origin:
-            return "travelled"
-        self.reason[id(n)] = "no metric"
+        return "travelled" if area is not None and area.origin else None
+
+    def _earlier_piece_metric(self, idx: int) -> str | None:
+        """A list goes on: "400 returned to Russia, 760 to Saudi Arabia"."""
+        for q in reversed(self.pieces[:idx]):
+            if q.paren:
+                continue                     # an aside "(44 people have returned)" does not set the list's metric
+            cues = [c for c in q.cues if not self._in_base_np(c)] or q.cues
+            strong = [c for c in cues if c.strong]
+            if strong or cues:
+                return (strong or cues)[-1].metric
+        return None
+
+    def _predicate_after(self, idx: int) -> str | None:
+        """The figure is the subject and its verb comes after an apposition:
+        "al menos, 222 individuos (...), tanto españoles como ..., han pasado por las filas del Daesh"."""
+        clause = self.pieces[idx].clause
+        for q in self.pieces[idx + 1:]:
+            if q.clause != clause:
+                return None
+            if q.paren:
+                continue
+            if q.nums:
+                return None
+            verbs = [c for c in q.cues if c.strong and c.pos == "v"]
+            if verbs:
+                return verbs[0].metric
         return None
 
     def _owner(self, c: Cue, nums: list[Num]) -> Num | None:

@@ -121,7 +121,7 @@ RATE_AFTER = re.compile(
 )
 # the people counted: a figure followed by one of these is a count of people
 PEOPLE_NOUNS = (
-    "people|persons|individuals|citizens|nationals|residents|men|women|children|minors|"
+    "people|persons|individuals|individuos|individus|individuen|Individuen|citizens|nationals|residents|men|women|children|minors|"
     "fighters|foreign\\s+fighters|jihadists|jihadis|recruits|returnees|foreigners|combatants|"
     "militants|volunteers|travellers|travelers|affiliates|"
     "personas|ciudadanos|combatientes|yihadistas|CTE|personnes|ressortissants|combattants|"
