@@ -451,63 +451,53 @@ class _Sentence:
         return None
 
     def _fallback_area(self, idx: int, p: _Piece, nums: list[Num], consumed: set[int]) -> None:
-        world = self._world_mention(p.start, p.end)
-        if world is not None:
-            for n in nums:
-                self.area_of[id(n)] = world
-            return
-        if p.paren and idx > 0:
-            codes = {a.code for a in self.pieces[idx - 1].areas}
-            if len(codes) == 1:
-                for n in nums:
-                    self.area_of[id(n)] = self.pieces[idx - 1].areas[0]
-                return
-        for j in range(idx - 1, -1, -1):
-            q = self.pieces[j]
-            if q.clause != p.clause:
-                break
-            if not q.areas:
-                continue
-            if q.nums or j in consumed:
-                break
-            areas = q.areas
-            if len(areas) == len(nums):
-                pairs = list(zip(nums, areas))
-            elif len({a.code for a in areas}) == 1:
-                pairs = [(n, areas[0]) for n in nums]
-            elif len(nums) == 1 and len([a for a in areas if a.origin]) == 1:
-                pairs = [(nums[0], next(a for a in areas if a.origin))]
-            else:
-                break
-            consumed.add(j)
+        """A piece with figures but no place: the world, the piece before, the sentence, the context."""
+        pairs = (self._world_pairs(p.start, p.end, nums) or self._aside_pairs(idx, p, nums)
+                 or self._earlier_piece_pairs(idx, p, nums, consumed) or self._sentence_pairs(nums))
+        if pairs:
             for n, a in pairs:
                 self.area_of[id(n)] = a
             return
+        reason = "ambiguous area" if self.areas else "no area"
+        for n in nums:
+            self.reason[id(n)] = reason
+
+    def _world_pairs(self, start: int, end: int, nums: list[Num]) -> list[tuple[Num, AreaMention]]:
+        world = self._world_mention(start, end)
+        return [(n, world) for n in nums] if world is not None else []
+
+    def _aside_pairs(self, idx: int, p: _Piece, nums: list[Num]) -> list[tuple[Num, AreaMention]]:
+        """'(...)' right after a place: "Kosovo (316)"."""
+        if not p.paren or idx == 0 or len({a.code for a in self.pieces[idx - 1].areas}) != 1:
+            return []
+        return [(n, self.pieces[idx - 1].areas[0]) for n in nums]
+
+    def _earlier_piece_pairs(self, idx: int, p: _Piece, nums: list[Num], consumed: set[int]) -> list:
+        """'In the EU, more than 5,000 ...': a place-only piece just before, in the same clause."""
+        for j in range(idx - 1, -1, -1):
+            q = self.pieces[j]
+            if q.clause != p.clause or (q.areas and (q.nums or j in consumed)):
+                return []
+            if q.areas:
+                pairs = _pair_up(nums, q.areas)
+                if pairs:
+                    consumed.add(j)
+                return pairs
+        return []
+
+    def _sentence_pairs(self, nums: list[Num]) -> list[tuple[Num, AreaMention]]:
+        """The sentence's only place; else the world; else the previous sentence's place
+        ("Of them, ..."); else "the region" that several listed countries make up."""
         codes = {a.code for a in self.areas}
         if len(codes) == 1:
-            for n in nums:
-                self.area_of[id(n)] = self.areas[0]
-            return
+            return [(n, self.areas[0]) for n in nums]
         if not codes:
-            world = self._world_mention(0, len(self.s))
-            if world is not None:
-                for n in nums:
-                    self.area_of[id(n)] = world
-                return
-            if self.ctx.area is not None and (ANAPHORA.search(self.s) or self.ctx.same_paragraph):
-                for n in nums:
-                    self.area_of[id(n)] = self.ctx.area
-                return
-            for n in nums:
-                self.reason[id(n)] = "no area"
-            return
-        references = {a.code for a in self.areas if a.form == "anaphora"}
-        if len(references) == 1:          # several countries listed, and "the region" they make up
-            for n in nums:
-                self.area_of[id(n)] = next(a for a in self.areas if a.form == "anaphora")
-            return
-        for n in nums:
-            self.reason[id(n)] = "ambiguous area"
+            inherit = self.ctx.area is not None and (ANAPHORA.search(self.s) or self.ctx.same_paragraph)
+            return self._world_pairs(0, len(self.s), nums) or ([(n, self.ctx.area) for n in nums] if inherit else [])
+        references = [a for a in self.areas if a.form == "anaphora"]
+        if len({a.code for a in references}) == 1:
+            return [(n, references[0]) for n in nums]
+        return []
 
     def _world_mention(self, start: int, end: int) -> AreaMention | None:
         for n in self.nums:
@@ -890,6 +880,19 @@ class _Sentence:
         claimed = self.ctx.claimed | {(c.area, c.value) for c in claims}
         return _Context(area=area, metric=metric, same_paragraph=named, regions=regions, claimed=claimed,
                         attribution=self.attribution)
+
+
+def _pair_up(nums: list[Num], areas: list[AreaMention]) -> list[tuple[Num, AreaMention]]:
+    """Figures of a piece and the places of the piece before: in order, or all to the one place,
+    or the one figure to the one place of origin."""
+    if len(areas) == len(nums):
+        return list(zip(nums, areas))
+    if len({a.code for a in areas}) == 1:
+        return [(n, areas[0]) for n in nums]
+    origins = [a for a in areas if a.origin]
+    if len(nums) == 1 and len(origins) == 1:
+        return [(nums[0], origins[0])]
+    return []
 
 
 # --------------------------------------------------------------------------- public API
