@@ -281,57 +281,37 @@ class _Sentence:
 
     # ----------------------------------------------------------------- pieces
     def _pieces(self) -> list[_Piece]:
-        s, protected = self.s, self._protected()
+        """The sentence cut into clauses (";", "while") and pieces (",", "(...)" asides),
+        never inside a figure or a place; pieces with neither continue the previous one."""
+        protected = self._protected()
 
         def free(i: int, j: int) -> bool:
             return not any(ps < j and i < pe for ps, pe in protected)
 
-        cuts: list[tuple[int, int, str]] = []
-        for m in _CLAUSE_SEP.finditer(s):
-            if free(*m.span()):
-                cuts.append((m.start(), m.end(), "clause"))
+        cuts, parens = self._cuts(free)
+        pieces = self._split_conjunctions(_cut(self.s, cuts, parens), free)
+        self._fill(pieces)
+        merged = _merge_empty(pieces)
+        self._fill(merged)
+        return merged
+
+    def _cuts(self, free) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
+        s = self.s
+        cuts = [(m.start(), m.end(), "clause") for m in _CLAUSE_SEP.finditer(s) if free(*m.span())]
         for m in re.finditer(r",", s):
             if _PREDICATE_AFTER_COMMA.match(s, m.end()):
                 continue                     # "some 47 percent, or 834, are minors": one clause
             if free(*m.span()) and not any(c[0] <= m.start() < c[1] for c in cuts):
                 cuts.append((m.start(), m.end(), "piece"))
-        parens = []
-        for m in re.finditer(r"\(([^()]*)\)", s):
-            inner = (m.start() + 1, m.end() - 1)
-            has_value = any(inner[0] <= n.vstart < inner[1] for n in self.values)
-            has_cue = any(inner[0] <= c.start < inner[1] and c.strong for c in self.cues)
-            if has_value and has_cue and free(m.start(), m.start() + 1):
-                cuts.append((m.start(), m.start() + 1, "piece"))
-                cuts.append((m.end() - 1, m.end(), "piece"))
-                parens.append(inner)
-        cuts.sort()
-        pieces, start, clause = [], 0, 0
-        for cs, ce, level in cuts:
-            if cs > start:
-                pieces.append(_Piece(start, cs, clause))
-            if level == "clause":
-                clause += 1
-            start = max(start, ce)
-        if start < len(s):
-            pieces.append(_Piece(start, len(s), clause))
-        if not pieces:
-            pieces = [_Piece(0, len(s), 0)]
-        for p in pieces:
-            p.paren = any(ps <= p.start and p.end <= pe for ps, pe in parens)
-        pieces = self._split_conjunctions(pieces, free)
-        self._fill(pieces)
-        # a piece with neither a figure nor a place continues the previous one
-        merged: list[_Piece] = []
-        for p in pieces:
-            if not p.nums and not p.areas and merged and not merged[-1].paren and not p.paren:
-                merged[-1].end = p.end
-            else:
-                merged.append(p)
-        if len(merged) > 1 and not merged[0].nums and not merged[0].areas:
-            merged[1].start = merged[0].start
-            merged = merged[1:]
-        self._fill(merged)
-        return merged
+        parens = [(m.start() + 1, m.end() - 1) for m in re.finditer(r"\(([^()]*)\)", s)
+                  if self._aside_with_figure(m.start() + 1, m.end() - 1) and free(m.start(), m.start() + 1)]
+        for inner_start, inner_end in parens:
+            cuts += [(inner_start - 1, inner_start, "piece"), (inner_end, inner_end + 1, "piece")]
+        return sorted(cuts), parens
+
+    def _aside_with_figure(self, start: int, end: int) -> bool:
+        return (any(start <= n.vstart < end for n in self.values)
+                and any(start <= c.start < end and c.strong for c in self.cues))
 
     def _split_conjunctions(self, pieces: list[_Piece], free) -> list[_Piece]:
         out = []
@@ -640,18 +620,23 @@ class _Sentence:
     def _metric_from_cues(self, n: Num, p: _Piece, head: Cue | None, cands: list[Cue]) -> str | None:
         owners = [x for x in p.nums if not x.is_base]
         owned = [c for c in cands if c.strong and self._owner(c, owners) is n]
-        nearest = lambda cues: min(cues, key=lambda c: self.dist(n, c)).metric  # noqa: E731
         if head is not None and head.strong and head in cands:
-            status = [c for c in owned if c.metric in _STATUS]
-            if head.metric in ("returned", "travelled") and status:
-                return nearest(status)       # "arrested 43 returnees"
-            return head.metric
+            return self._head_metric(n, head, owned)
         if owned:
-            return nearest(owned)
+            return self._nearest(n, owned)
         if head is not None and head in cands:
             return head.metric
         strong = [c for c in cands if c.strong]
-        return nearest(strong or cands) if (strong or cands) else None
+        return self._nearest(n, strong or cands)
+
+    def _head_metric(self, n: Num, head: Cue, owned: list[Cue]) -> str:
+        status = [c for c in owned if c.metric in _STATUS]
+        if head.metric in ("returned", "travelled") and status:
+            return self._nearest(n, status)       # "arrested 43 returnees"
+        return head.metric
+
+    def _nearest(self, n: Num, cues: list[Cue]) -> str | None:
+        return min(cues, key=lambda c: self.dist(n, c)).metric if cues else None
 
     def _metric_from_context(self, n: Num, p: _Piece) -> str | None:
         idx = self.pieces.index(p)
@@ -853,33 +838,68 @@ class _Sentence:
         )
 
     def next_context(self, claims: list[Claim]) -> _Context:
-        area = None
-        codes = {c.area for c in claims}
-        if len(codes) == 1:
+        """What the next sentence may refer back to."""
+        area = self._context_area(claims)
+        named = len({a.code for a in self.areas}) == 1 and area is not None and self.areas[0].code == area.code
+        return _Context(area=area, metric=self._context_metric(claims), same_paragraph=named,
+                        regions=self._region_counts(), claimed=self.ctx.claimed | {(c.area, c.value) for c in claims},
+                        attribution=self.attribution)
+
+    def _context_area(self, claims: list[Claim]) -> AreaMention | None:
+        if len({c.area for c in claims}) == 1:
             c = claims[0]
-            area = AreaMention(0, 0, c.area, c.area_as_published, "context", False)
-        elif not claims:
-            mentions = {a.code for a in self.areas if a.code}
-            if len(mentions) == 1 and len({a.code for a in self.areas}) == 1:
-                area = self.areas[0]
-            elif not self.areas:
-                area = self.ctx.area          # no place named: the text goes on about the same one
+            return AreaMention(0, 0, c.area, c.area_as_published, "context", False)
+        if claims:
+            return None
+        if len({a.code for a in self.areas}) == 1 and self.areas[0].code:
+            return self.areas[0]
+        return None if self.areas else self.ctx.area     # no place named: the text goes on about the same one
+
+    def _context_metric(self, claims: list[Claim]) -> str | None:
         metrics = {c.metric for c in claims}
-        metric = None
-        if len(metrics) == 1:
-            metric = metrics.pop()
-        elif not claims:
-            strong = {c.metric for c in self.cues if c.strong}
-            weak = {c.metric for c in self.cues}
-            metric = strong.pop() if len(strong) == 1 else (weak.pop() if len(weak) == 1 else None)
+        if claims:
+            return metrics.pop() if len(metrics) == 1 else None
+        strong = {c.metric for c in self.cues if c.strong}
+        weak = {c.metric for c in self.cues}
+        return strong.pop() if len(strong) == 1 else (weak.pop() if len(weak) == 1 else None)
+
+    def _region_counts(self) -> dict[str, int]:
         regions = dict(self.ctx.regions)
         for a in self.areas:
             if a.form != "anaphora" and a.code and area_kind(a.code) == "region":
                 regions[a.code] = regions.get(a.code, 0) + 1
-        named = len({a.code for a in self.areas}) == 1 and area is not None and self.areas[0].code == area.code
-        claimed = self.ctx.claimed | {(c.area, c.value) for c in claims}
-        return _Context(area=area, metric=metric, same_paragraph=named, regions=regions, claimed=claimed,
-                        attribution=self.attribution)
+        return regions
+
+
+def _cut(s: str, cuts: list[tuple[int, int, str]], parens: list[tuple[int, int]]) -> list[_Piece]:
+    pieces, start, clause = [], 0, 0
+    for cs, ce, level in cuts:
+        if cs > start:
+            pieces.append(_Piece(start, cs, clause))
+        if level == "clause":
+            clause += 1
+        start = max(start, ce)
+    if start < len(s):
+        pieces.append(_Piece(start, len(s), clause))
+    if not pieces:
+        pieces = [_Piece(0, len(s), 0)]
+    for p in pieces:
+        p.paren = any(ps <= p.start and p.end <= pe for ps, pe in parens)
+    return pieces
+
+
+def _merge_empty(pieces: list[_Piece]) -> list[_Piece]:
+    """A piece with neither a figure nor a place continues the previous one."""
+    merged: list[_Piece] = []
+    for p in pieces:
+        if not p.nums and not p.areas and merged and not merged[-1].paren and not p.paren:
+            merged[-1].end = p.end
+        else:
+            merged.append(p)
+    if len(merged) > 1 and not merged[0].nums and not merged[0].areas:
+        merged[1].start = merged[0].start
+        merged = merged[1:]
+    return merged
 
 
 def _pair_up(nums: list[Num], areas: list[AreaMention]) -> list[tuple[Num, AreaMention]]:
