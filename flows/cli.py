@@ -280,16 +280,17 @@ def claims(
     location: str = typer.Argument("", help="A text, HTML or PDF file, or an http(s) URL"),
     format: str = typer.Option("table", "--format", "-f", help="jsonl or table"),
     unresolved: bool = typer.Option(False, help="Also list figures that could not be tied to an area or metric"),
-    evaluate: Path = typer.Option(None, "--evaluate", help="Score the extractor on a labelled folder (<name>.txt + <name>.csv)"),
+    evaluate: list[Path] = typer.Option(None, "--evaluate", help="Score the extractor on a labelled folder (<name>.txt + <name>.csv); repeatable"),
 ) -> None:
     """Read figures out of prose: one figure per line with area, metric, value/range/share, qualifier, quote, page."""
     import tempfile
 
-    if evaluate is not None:
+    if evaluate:
         from flows.claims.evaluate import evaluate_dir, format_report
-        if not evaluate.is_dir():
-            fail(f"--evaluate {evaluate}: not a folder of labelled texts", 2)
-        sys.stdout.write(format_report(evaluate_dir(evaluate), title=f"claims benchmark: {evaluate}"))
+        for folder in evaluate:
+            if not folder.is_dir():
+                fail(f"--evaluate {folder}: not a folder of labelled texts", 2)
+            sys.stdout.write(format_report(evaluate_dir(folder), title=f"claims benchmark: {folder}") + "\n")
         return
     if not location:
         fail("give a file or URL to read, or --evaluate FOLDER", 2)
