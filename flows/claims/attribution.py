@@ -17,7 +17,7 @@ _NOT_A_SOURCE = re.compile(
     r"^(?:it|they|he|she|we|il|elle|ils|elles|on|él|ella|ellos|er|sie|es|hij|zij|ze|het|"
     r"(?:on\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday)|"
     r"a\s+report\s+published|the\s+report\s+said)$", re.IGNORECASE)
-_TRAILING = re.compile(r"[\s,;:.'’\"”»)(-]+$|\s+(?:in|on|at|with|that|who|which|this|last|on\s+\w+day)$", re.IGNORECASE)
+_TRAILING = re.compile(r"[\s,;:.'’\"”»)(-]+$|\s+(?:in|on|at|with|that|who|which|this|last|on\s+\w+day|of|for|and|the|de|du|des|del|la|van|für|der)$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)

@@ -713,8 +713,8 @@ class _Sentence:
             if claim is None:
                 unresolved.append(self._unresolved(n, reason, self._metric_or_none(n)))
                 continue
-            claims.append((n, claim))
-            claims += [(n, self._claim(n, a, claim.metric)) for a in self.distributed_areas(n) if a.code != claim.area]
+            shared = self.distributed_areas(n)       # "A and B with 760 each": one claim per place, in order
+            claims += [(n, self._claim(n, a, claim.metric)) for a in shared] if shared else [(n, claim)]
         claims = self._merge_shares(claims)
         self._attach_countries(claims)
         out, seen = [], set()

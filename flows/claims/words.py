@@ -86,10 +86,10 @@ def _longest_run(text: str, tokens: list[re.Match], i: int, language: str) -> tu
     return best
 
 
-def _is_figure(text: str, tokens: list[re.Match], i: int, j: int, language: str) -> bool:
-    """Not an article alone ("one of", "un rapport"), not a vague scale ("several hundred")."""
+def _is_figure(text: str, tokens: list[re.Match], i: int, j: int, language: str, value: float) -> bool:
+    """Not an article alone ("one of", "un rapport", "unos"), not a vague scale ("several hundred")."""
     words = [t.group(0).lower() for t in tokens[i:j + 1]]
-    if len(words) == 1 and words[0] in _phrases("article", language):
+    if len(words) == 1 and (value == 1 or words[0] in _phrases("article", language)):
         return False
     if words[0] in _phrases("vague", language):
         return False
@@ -119,7 +119,7 @@ def word_numbers(text: str, language: str) -> list[WordNumber]:
     i = 0
     while i < len(tokens):
         run = _longest_run(text, tokens, i, language) if _parse(tokens[i].group(0), language) is not None else None
-        if run is None or not _is_figure(text, tokens, i, run[0], language):
+        if run is None or not _is_figure(text, tokens, i, run[0], language, run[1]):
             i += 1
             continue
         found.append(WordNumber(tokens[i].start(), tokens[run[0]].end(), run[1]))
