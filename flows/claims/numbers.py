@@ -1,16 +1,20 @@
 """Numbers in prose: digits, number words, scales, shares, ranges and their qualifiers.
 
-`find_numbers(sentence)` returns `Num`s: counts ("3,417", "seven", "5.6k", "1.2 million"),
+`find_numbers(sentence, language)` returns `Num`s: counts ("3,417", "seven", "5.6k", "1.2 million"),
 shares ("10%", "ten percent", "a quarter", "half"), country counts ("from 33 countries")
 and ranges ("between 1,200 and 1,500", "720-760"), each with the qualifier written
 before it ("more than", "some", "plus de", "cerca de", ...). Years, dates, ages, times,
 phone numbers, money, footnote marks and references ("Resolution 2178") are masked first.
 
+Numbers in words are read by `words.word_numbers` (text2num, five languages); shares in words
+and qualifier words are data (language/shares.csv, language/qualifiers.csv).
+
 Choices (documented in README of the package):
 - "nearly"/"almost"/"close to"/"just under" → approx (not up_to): the figure is a
   rounded statement of a value near it, which is how the curated transcriptions read them.
-- "a dozen" → 12, approx. "hundreds", "thousands", "dozens", "several" → no figure.
-- The English word "one" alone is not read as a figure ("one of the ...").
+- "a dozen", "une trentaine" → 12, 30, approx. "hundreds", "several hundred", "des centaines" → no figure.
+- A word for "one" alone ("one", "un", "een", "ein", "unos") is not read as a figure.
+- "at least 58 and up to 66" is one range; "15 to 20 percent" a range of shares.
 """
 from __future__ import annotations
 
@@ -19,24 +23,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .words import word_numbers
+from text_to_num import text2num
 
-# --------------------------------------------------------------------------- words
-UNITS = {
-    "zero": 0, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "one": 1,
-}
-TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-        "seventy": 70, "eighty": 80, "ninety": 90}
-SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
-_ATOM = "|".join(sorted(list(UNITS) + list(TENS) + list(SCALES), key=len, reverse=True))
-WORD_NUMBER = re.compile(
-    rf"\b(?:a\s+dozen|an?\s+(?:hundred|thousand|million)(?:\s+and\s+(?:{_ATOM}))?"
-    rf"|(?:{_ATOM})(?:(?:\s+and\s+|\s+|-)(?:{_ATOM}))*)\b",
-    re.IGNORECASE,
-)
+from .words import word_numbers
 
 MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -224,29 +213,6 @@ def parse_digits(num: str, scale: str | None) -> float | None:
     return round(value, 6)
 
 
-def parse_words(words: str) -> float | None:
-    tokens = re.split(r"[\s-]+", words.lower())
-    tokens = [t for t in tokens if t != "and"]
-    if tokens[:2] == ["a", "dozen"]:
-        return 12.0
-    if tokens and tokens[0] in ("a", "an"):
-        tokens[0] = "one"
-    total, current = 0, 0
-    for t in tokens:
-        if t in UNITS:
-            current += UNITS[t]
-        elif t in TENS:
-            current += TENS[t]
-        elif t == "hundred":
-            current = max(current, 1) * 100
-        elif t in SCALES:
-            total += max(current, 1) * SCALES[t]
-            current = 0
-        else:
-            return None
-    return float(total + current)
-
-
 def _masked(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(start < e and s < end for s, e in spans)
 
@@ -274,7 +240,7 @@ def _qualifier_before(text: str, start: int) -> tuple[str, int]:
 
 def _share_words(text: str, language: str) -> list[tuple[int, int, float]]:
     found = [(m.start(), m.end(), share) for pat, share in SHARE_WORDS.get(language, []) for m in pat.finditer(text)]
-    found += [(m.start(), m.end(), 1 / UNITS[m.group(1).lower()]) for m in ONE_IN.finditer(text)]
+    found += [(m.start(), m.end(), 1 / text2num(m.group(1).lower(), "en")) for m in ONE_IN.finditer(text)]
     return found
 
 
