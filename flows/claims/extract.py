@@ -500,21 +500,31 @@ class _Sentence:
         text = self.s[start:limit]
         stop = re.search(r"[,;:()—–]|\s-\s", text)
         end = start + (stop.start() if stop else len(text))
-        relative, relative_verb = False, False
+        state = {"relative": False, "relative_verb": False}
         for ts, te in self.tokens:
-            if ts < start or ts >= end:
-                continue
-            word = self.s[ts:te].lower()
-            if word in _RELATIVE:
-                relative = True
-                continue
-            if any(n.vstart == ts for n in self.values if n.vstart > start):
+            if start <= ts < end and self._ends_phrase(ts, te, start, state):
                 return ts
-            verb = word in _AUX or any(c.start == ts and c.pos == "v" for c in self.cues)
-            if verb and (not relative or (relative_verb and word in _AUX)):
-                return ts           # "the 5,000 who went to Syria | have returned": the main verb
-            relative_verb = relative_verb or (relative and verb)
         return end
+
+    def _ends_phrase(self, ts: int, te: int, start: int, state: dict) -> bool:
+        """Does the token at ts end the noun phrase? `state` follows relative clauses."""
+        word = self.s[ts:te].lower()
+        if word in _RELATIVE:
+            state["relative"] = True
+            return False
+        if any(n.vstart == ts for n in self.values if n.vstart > start):
+            return True
+        verb = word in _AUX or any(c.start == ts and c.pos == "v" for c in self.cues)
+        if verb and not state["relative"] and word not in _AUX and self._aux_follows(te):
+            state["relative"] = True    # "des 600 Algériens partis | sont morts": a participle inside the phrase
+        if verb and (not state["relative"] or (state["relative_verb"] and word in _AUX)):
+            return True                 # "the 5,000 who went to Syria | have returned": the main verb
+        state["relative_verb"] = state["relative_verb"] or (state["relative"] and verb)
+        return False
+
+    def _aux_follows(self, end: int) -> bool:
+        m = re.match(r"\s+(\w+)", self.s[end:])
+        return bool(m) and m.group(1).lower() in _AUX
 
     def _in_base_np(self, c: Cue, except_base: Num | None = None) -> bool:
         for n in self.values:

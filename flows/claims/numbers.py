@@ -151,7 +151,7 @@ OTHER_MASKS = [
     re.compile(r"\((?:19|20)\d{2}(?:\s*[-–/]\s*(?:19|20)?\d{2})?\)"),
 ]
 BASE_BEFORE = re.compile(
-    r"(?:\b(?:out\s+of|of|among|sur|van|von|de)\s+(?:(?:the|these|those|all|les|los|las|de|den|die)\s+)?"
+    r"(?:\b(?:out\s+of|of|among|sur|van|von|de|des|del|parmi)\s+(?:(?:the|these|those|all|les|los|las|de|den|die|der)\s+)?"
     r"(?:(?:total|a\s+total\s+of|total\s+of|totale?)\s+)?$)",
     re.IGNORECASE,
 )

@@ -147,6 +147,30 @@ def test_sentences(text, expected):
     assert got(text) == expected
 
 
+# invented sentences in the four other languages, each with what a careful reader records
+@pytest.mark.parametrize("text,expected", [
+    ("Selon les services de renseignement, 450 Belges ont rejoint les rangs de l'État islamique.",
+     [("BEL", "travelled", 450, None, "exact")]),
+    ("Au total, 120 djihadistes français ont été tués en Syrie, d'après le parquet.", [("FRA", "killed", 120, None, "exact")]),
+    ("Quelque 300 ressortissants marocains sont rentrés au pays depuis 2015.", [("MAR", "returned", 300, None, "approx")]),
+    ("Près de la moitié des 600 Algériens partis sont morts au combat.",
+     [("DZA", "killed", None, 0.5, "approx"), ("DZA", "travelled", 600, None, "exact")]),
+    ("Plus de 80 femmes françaises sont détenues dans les camps kurdes.", [("FRA", "women", 80, None, "more_than")]),
+    ("Según la Policía, 150 marroquíes han regresado a su país tras combatir en Siria.",
+     [("MAR", "returned", 150, None, "exact")]),
+    ("Al menos 40 combatientes españoles han muerto en Siria e Irak.", [("ESP", "killed", 40, None, "at_least")]),
+    ("Casi 200 niños españoles siguen en los campos de Siria.", [("ESP", "minors", 200, None, "approx")]),
+    ("Ruim 70 Belgen zijn in Syrië omgekomen, meldt het OCAM.", [("BEL", "killed", 70, None, "more_than")]),
+    ("Er zitten 25 teruggekeerde Nederlanders in de gevangenis.", [("NLD", "detained", 25, None, "exact")]),
+    ("Rund 80 Rückkehrer aus Österreich sitzen in Haft.", [("AUT", "detained", 80, None, "approx")]),
+    ("Mindestens 150 deutsche Islamisten sind in Syrien und im Irak ums Leben gekommen.",
+     [("DEU", "killed", 150, None, "at_least")]),
+    ("Jordan, with a population of 10 million, has sent about 3,000 fighters.", [("JOR", "travelled", 3000, None, "approx")]),
+])
+def test_sentences_in_other_languages(text, expected):
+    assert got(text) == expected
+
+
 def test_the_region_a_text_is_about():
     text = ("Central Asia is a region of concern. The briefing on Central Asia said that "
             "about 500 people from the region have returned home.")
