@@ -804,8 +804,15 @@ class _Sentence:
             role = role_of(self.s, n.start, n.end, self.language)
             if role is not None:
                 self.reason[id(n)] = f"role: {role}"
+            if role == "other_conflict":        # "... who went to Afghanistan in the 1980s": not an origin
+                self._drop_areas(n.end, self._piece_of(n).end)
         for p in self.pieces:
             p.nums = [n for n in p.nums if id(n) not in self.reason]
+
+    def _drop_areas(self, start: int, end: int) -> None:
+        self.areas = [a for a in self.areas if not start <= a.start < end]
+        for p in self.pieces:
+            p.areas = [a for a in p.areas if not start <= a.start < end]
 
     def _drop_rates(self) -> None:
         for p in self.pieces:

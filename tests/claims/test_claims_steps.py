@@ -140,6 +140,11 @@ def test_fighter_figures_have_no_other_role(sentence, figure):
     # "the country" refers back
     ("Austria has a serious problem. Officials said 300 people had travelled from the country to Syria.",
      [("AUT", "travelled", 300, None, "exact")]),
+    # other conflicts are not figures of this one, and their places are not origins
+    ("More than 20,000 foreign fighters have travelled to Syria, surpassing the 10,000 to 20,000 who went to "
+     "Afghanistan in the 1980s.", []),
+    ("Some 5,000 Tunisians have joined, compared with about 1,000 who fought in the Bosnian war.",
+     [("TUN", "travelled", 5000, None, "approx")]),
     # present: still in the conflict zone
     ("About 110 Australians are still in Syria and Iraq, the minister said.", [("AUS", "present", 110, None, "approx")]),
 ])
