@@ -300,6 +300,8 @@ def _range_between(text: str, a: Num, b: Num) -> bool:
         return True
     if re.fullmatch(r"\s+(?:to|à|a|tot|till|bis)\s+", gap, re.I):
         return True
+    if re.fullmatch(r"\s+(?:or|ou|o|oder)\s+", gap, re.I):
+        return True                      # "veinte o treinta", "20 or 30": a range
     return False
 
 

@@ -111,6 +111,22 @@ def _collectives(text: str, language: str) -> list[WordNumber]:
     return out
 
 
+_JOINERS = {"and", "et", "y", "en", "und"}
+
+
+def _cut_at_joiner(text: str, tokens: list[re.Match], i: int, run: tuple[int, float], language: str):
+    """'deux cents et trois cents': the joiner starts a second number when a number word follows
+    the run, so the run ends before the joiner."""
+    j = run[0]
+    follows = j + 1 < len(tokens) and re.fullmatch(r"\s+", text[tokens[j].end():tokens[j + 1].start()]) \
+        and _parse(tokens[j + 1].group(0), language) is not None
+    joiners = [k for k in range(i + 1, j + 1) if tokens[k].group(0).lower() in _JOINERS]
+    if not follows or not joiners:
+        return run
+    value = _parse(text[tokens[i].start():tokens[joiners[-1] - 1].end()], language)
+    return (joiners[-1] - 1, value) if value is not None else run
+
+
 def word_numbers(text: str, language: str) -> list[WordNumber]:
     """Numbers written as words in `text`, read in `language`."""
     found = _collectives(text, language)
@@ -119,6 +135,7 @@ def word_numbers(text: str, language: str) -> list[WordNumber]:
     i = 0
     while i < len(tokens):
         run = _longest_run(text, tokens, i, language) if _parse(tokens[i].group(0), language) is not None else None
+        run = _cut_at_joiner(text, tokens, i, run, language) if run is not None else None
         if run is None or not _is_figure(text, tokens, i, run[0], language, run[1]):
             i += 1
             continue

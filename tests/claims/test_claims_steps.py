@@ -171,6 +171,17 @@ def test_sentences(text, expected):
     ("Mindestens 150 deutsche Islamisten sind in Syrien und im Irak ums Leben gekommen.",
      [("DEU", "killed", 150, None, "at_least")]),
     ("Jordan, with a population of 10 million, has sent about 3,000 fighters.", [("JOR", "travelled", 3000, None, "approx")]),
+    # "respectively" and ranges in words
+    ("L'Algérie et la Libye ont vu partir respectivement 170 et 600 combattants.",
+     [("DZA", "travelled", 170, None, "exact"), ("LBY", "travelled", 600, None, "exact")]),
+    ("Francia y Bélgica registraron 1.700 y 500 salidas de combatientes, respectivamente.",
+     [("FRA", "travelled", 1700, None, "exact"), ("BEL", "travelled", 500, None, "exact")]),
+    ("Duitsland en Oostenrijk telden respectievelijk 960 en 320 vertrokken strijders.",
+     [("DEU", "travelled", 960, None, "exact"), ("AUT", "travelled", 320, None, "exact")]),
+    ("Entre deux cents et trois cents Belges ont rejoint Daech.", [("BEL", "travelled", (200, 300), None, "range")]),
+    ("Zwischen zwanzig und dreißig Österreicher sind zurückgekehrt.", [("AUT", "returned", (20, 30), None, "range")]),
+    ("Unos veinte o treinta marroquíes han regresado.", [("MAR", "returned", (20, 30), None, "range")]),
+    ("Vingt et un Belges sont revenus.", [("BEL", "returned", 21, None, "exact")]),
 ])
 def test_sentences_in_other_languages(text, expected):
     assert got(text) == expected
