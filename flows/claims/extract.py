@@ -152,7 +152,8 @@ _CONJ = re.compile(
 _BARE_GAP = re.compile(r"\s*,?\s*(?:(?:and|et|y|und|en|&|or|o|ou)\s+)?")
 _AREA_GAP = re.compile(r"\s*,?\s*(?:(?:and|et|y|und|en|&)\s+)?(?:(?:the|la|le|les|el|los|las|l')\s*)?", re.I)
 _AUX = {"are", "were", "is", "was", "have", "has", "had", "will", "would", "sont", "ont", "étaient",
-        "han", "son", "fueron", "eran", "zijn", "waren", "hebben", "sind", "haben", "sollen", "seien",
+        "han", "ha", "son", "fueron", "eran", "zijn", "waren", "hebben", "heeft", "sind", "ist", "hat", "haben",
+        "sollen", "seien", "est",
         "went", "came", "accounted", "account", "make", "made", "represent", "represented"}
 _RELATIVE = {"who", "that", "which", "que", "qui", "die", "welche", "known", "believed", "thought",
              "reported", "said", "whom", "dont"}
@@ -515,12 +516,22 @@ class _Sentence:
         if any(n.vstart == ts for n in self.values if n.vstart > start):
             return True
         verb = word in _AUX or any(c.start == ts and c.pos == "v" for c in self.cues)
-        if verb and not state["relative"] and word not in _AUX and self._aux_follows(te):
+        participle = verb and word not in _AUX
+        if participle and self._noun_follows(te):
+            return False                # "der 900 ausgereisten Deutschen": a participle used as an adjective
+        if participle and self._aux_follows(te):
             state["relative"] = True    # "des 600 Algériens partis | sont morts": a participle inside the phrase
         if verb and (not state["relative"] or (state["relative_verb"] and word in _AUX)):
             return True                 # "the 5,000 who went to Syria | have returned": the main verb
         state["relative_verb"] = state["relative_verb"] or (state["relative"] and verb)
         return False
+
+    def _noun_follows(self, end: int) -> bool:
+        m = re.match(r"\s+(\w+)", self.s[end:])
+        if not m:
+            return False
+        start = end + m.start(1)
+        return any(a.start == start for a in self.areas) or bool(_PEOPLE.fullmatch(m.group(1)))
 
     def _aux_follows(self, end: int) -> bool:
         m = re.match(r"\s+(\w+)", self.s[end:])
@@ -536,7 +547,7 @@ class _Sentence:
 
     def _share_base(self, n: Num) -> tuple[int, int, Num | None] | None:
         """'Ten percent of the Russians' → span of 'the Russians'; or the base figure."""
-        m = re.match(r"\s+(?:of|de|van|von|des|del)\s+(?:(?:the|these|those|all|les|los|las|de|den|die)\s+)?", self.s[n.end:])
+        m = re.match(r"\s+(?:of|de|van|von|des|del|der)\s+(?:(?:the|these|those|all|les|los|las|de|den|die|der)\s+)?", self.s[n.end:])
         if not m:
             return None
         start = n.end + m.end()

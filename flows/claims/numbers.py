@@ -151,7 +151,7 @@ OTHER_MASKS = [
     re.compile(r"\((?:19|20)\d{2}(?:\s*[-–/]\s*(?:19|20)?\d{2})?\)"),
 ]
 BASE_BEFORE = re.compile(
-    r"(?:\b(?:out\s+of|of|among|sur|van|von|de|des|del|parmi)\s+(?:(?:the|these|those|all|les|los|las|de|den|die|der)\s+)?"
+    r"(?:\b(?:out\s+of|of|among|sur|van|von|de|des|del|der|parmi)\s+(?:(?:the|these|those|all|les|los|las|de|den|die|der)\s+)?"
     r"(?:(?:total|a\s+total\s+of|total\s+of|totale?)\s+)?$)",
     re.IGNORECASE,
 )
@@ -238,6 +238,9 @@ def _qualifier_before(text: str, start: int) -> tuple[str, int]:
     return q, start - (len(window) - m.start("q"))
 
 
+_PERCENT_WORD = re.compile(r"\b(?:por|pour|per)\s+$", re.IGNORECASE)    # "30 por ciento": "ciento" is the percent
+
+
 def _share_words(text: str, language: str) -> list[tuple[int, int, float]]:
     found = [(m.start(), m.end(), share) for pat, share in SHARE_WORDS.get(language, []) for m in pat.finditer(text)]
     found += [(m.start(), m.end(), 1 / text2num(m.group(1).lower(), "en")) for m in ONE_IN.finditer(text)]
@@ -262,7 +265,7 @@ def _atoms(text: str, masks: list[tuple[int, int]], language: str = "en") -> lis
         atoms.append(num)
         taken.append(m.span())
     for w in word_numbers(text, language):
-        if _masked(taken, w.start, w.end) or _masked(masks, w.start, w.end):
+        if _masked(taken, w.start, w.end) or _masked(masks, w.start, w.end) or _PERCENT_WORD.search(text, 0, w.start):
             continue
         after = text[w.end:]
         if re.match(r"^\s*(?:of\s+(?:the|them|those|these)|another|other|or\s+two)\b", after, re.I) \

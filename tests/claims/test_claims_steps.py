@@ -187,6 +187,23 @@ def test_sentences_in_other_languages(text, expected):
     assert got(text) == expected
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("Some 400 Belgians went to Syria. Ten percent of those who went have come home.",
+     [("BEL", "travelled", 400, None, None), ("BEL", "returned", None, 0.1, "travelled")]),
+    ("Un quart des 1 700 Français partis sont revenus en France.",
+     [("FRA", "returned", None, 0.25, "travelled"), ("FRA", "travelled", 1700, None, None)]),
+    ("Ein Viertel der 900 ausgereisten Deutschen ist zurückgekehrt.",
+     [("DEU", "returned", None, 0.25, "travelled"), ("DEU", "travelled", 900, None, None)]),
+    ("De helft van de 300 Nederlandse uitreizigers is omgekomen.",
+     [("NLD", "killed", None, 0.5, "travelled"), ("NLD", "travelled", 300, None, None)]),
+    ("El 30 por ciento de los 200 marroquíes que viajaron ha regresado.",
+     [("MAR", "returned", None, 0.3, "travelled"), ("MAR", "travelled", 200, None, None)]),
+])
+def test_shares_with_their_base(text, expected):
+    assert [(c.area, c.metric, c.value, None if c.share is None else round(c.share, 3), c.share_of)
+            for c in extract_claims(text)] == expected
+
+
 def test_the_region_a_text_is_about():
     text = ("Central Asia is a region of concern. The briefing on Central Asia said that "
             "about 500 people from the region have returned home.")
