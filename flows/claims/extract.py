@@ -785,7 +785,7 @@ class _Sentence:
         claim = Claim(
             area=area.code, area_kind=area_kind(area.code), area_as_published=area.text,
             metric=metric, value=n.value, value_low=n.low, value_high=n.high, share=n.share,
-            share_of=self.share_of(n, metric) if n.share is not None else None,
+            share_of=self.share_of(n, metric) if n.kind == "share" else None,
             qualifier=n.qualifier, quote=self.raw.strip(), page=self.page,
             share_low=n.share_low, share_high=n.share_high, attributed_to=self._attribution_of(n),
         )
@@ -944,7 +944,7 @@ def _pair_up(nums: list[Num], areas: list[AreaMention]) -> list[tuple[Num, AreaM
 
 
 # --------------------------------------------------------------------------- public API
-_FINAL_PUNCTUATION = re.compile(r"[.!?…:;\"”»’)\]]\s*$")
+_FINAL_PUNCTUATION = re.compile(r"[.!?…:;\"”»’]\s*$")
 _LIST_OR_TABLE = re.compile(r"^\s*[•·*▪►–-]|\||\t| {2,}")
 
 
@@ -1022,9 +1022,12 @@ def claims_to_jsonl(claims) -> str:
 
 def claims_to_table(claims: list[Claim]) -> str:
     """A plain-text table for the terminal."""
-    header = ["page", "area", "metric", "value", "low", "high", "share", "share_of", "qualifier", "countries", "as published"]
+    header = ["page", "area", "metric", "value", "low", "high", "share", "share_of", "qualifier", "countries",
+              "as published", "attributed to", "chars"]
     rows = [[_fmt(c.page), c.area, c.metric, _fmt(c.value), _fmt(c.value_low), _fmt(c.value_high),
-             _fmt(c.share), _fmt(c.share_of), c.qualifier, _fmt(c.countries), c.area_as_published] for c in claims]
+             _fmt(c.share if c.share_low is None else f"{c.share_low:g}-{c.share_high:g}"), _fmt(c.share_of),
+             c.qualifier, _fmt(c.countries), c.area_as_published, c.attributed_to, f"{c.span_start}-{c.span_end}"]
+            for c in claims]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     lines = ["  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip() for r in [header] + rows]
     return "\n".join(lines) + "\n"
