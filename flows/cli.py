@@ -299,12 +299,22 @@ def diff(
 
 @app.command()
 def claims(
-    location: str = typer.Argument(..., help="A text, HTML or PDF file, or an http(s) URL"),
+    location: str = typer.Argument("", help="A text, HTML or PDF file, or an http(s) URL"),
     format: str = typer.Option("table", "--format", "-f", help="jsonl or table"),
     unresolved: bool = typer.Option(False, help="Also list figures that could not be tied to an area or metric"),
+    low_confidence: bool = typer.Option(False, "--low-confidence", help="Also list low-confidence claims (headlines, captions)"),
+    evaluate: list[Path] = typer.Option(None, "--evaluate", help="Score the extractor on a labelled folder (<name>.txt + <name>.csv); repeatable"),
 ) -> None:
     """Read figures out of prose: one figure per line with area, metric, value/range/share, qualifier, quote, page."""
     import tempfile
+
+    if evaluate:
+        _evaluate_claims(evaluate)
+        return
+    if not location:
+        fail("give a file or URL to read, or --evaluate FOLDER", 2)
+
+    from rich.markup import escape
 
     from flows.claims.extract import claims_to_jsonl, claims_to_table, extract_all_from_document
     from flows.claims.read import ClaimsInputError
@@ -320,6 +330,8 @@ def claims(
         result = extract_all_from_document(got.body or b"", name=location.rsplit("/", 1)[-1])
     except ClaimsInputError as exc:
         fail(f"{location}: {exc}", 2)
+    if low_confidence:
+        result.claims = sorted(result.claims + result.low_confidence, key=lambda c: (c.page or 0, c.quote_start))
     if format == "jsonl":
         sys.stdout.write(claims_to_jsonl(result.claims))
         if unresolved:
@@ -327,12 +339,24 @@ def claims(
         return
     console.print(claims_to_table(result.claims), markup=False, highlight=False, soft_wrap=True)
     for claim in result.claims:
-        console.print(f"[dim]{claim.area} {claim.metric}:[/] {claim.quote}", highlight=False)
+        console.print(f"[dim]{claim.area} {claim.metric} ({escape(claim.attributed_to)}):[/] {escape(claim.quote)}",
+                      highlight=False)
     console.print(f"{len(result.claims)} figure(s); {len(result.unresolved)} unresolved"
                   + ("" if unresolved or not result.unresolved else " (--unresolved to list them)"))
     if unresolved:
         for u in result.unresolved:
-            console.print(f"[yellow]unresolved[/] {u.figure!r} ({u.reason}): {u.quote}", highlight=False)
+            console.print(f"[yellow]unresolved[/] {escape(repr(u.figure))} ({escape(u.reason)}): {escape(u.quote)}",
+                          highlight=False)
+
+
+def _evaluate_claims(folders: list[Path]) -> None:
+    """Precision, recall and F1 of the claim extractor on labelled folders (make bench-claims)."""
+    from flows.claims.evaluate import evaluate_dir, format_report
+
+    for folder in folders:
+        if not folder.is_dir():
+            fail(f"--evaluate {folder}: not a folder of labelled texts", 2)
+        sys.stdout.write(format_report(evaluate_dir(folder), title=f"claims benchmark: {folder}") + "\n")
 
 
 def _open_read_only(*, published: bool = False):
