@@ -140,8 +140,7 @@ class Publications:
     """Short labels, titles, links and colours of the publications (from the catalog, if given)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, sources=None):
-        rows = con.execute("select publication_id, min(publication_date) from core.accepted_readings "
-                           "group by publication_id order by 2, 1").fetchall()
+        rows = con.execute(report_sql("publications")).fetchall()
         catalog = {s.id: s for s in sources or []}
         self.order = [pid for pid, _ in rows]
         self.label = {pid: publication_label(pid, when) for pid, when in rows}
@@ -305,7 +304,7 @@ def _per_million_chart(frame: pd.DataFrame, pubs: Publications) -> alt.TopLevelM
         fill=colour, stroke=colour,
         fillOpacity=alt.FillOpacity("shade:Q", scale=None))
     ranges = base.transform_filter("datum.value_low != null && datum.value_high != null").mark_errorbar(
-        ticks=True, color=INK).encode(x=alt.X("value_low:Q", scale=x_scale), x2="value_high:Q")
+        ticks=True, color=INK).encode(x=alt.X("value_low:Q", scale=x_scale, title="people per million inhabitants"), x2="value_high:Q")
     labels = base.mark_text(align="left", dx=3, fontSize=10, color=INK).encode(
         x=alt.X("label_at:Q", scale=x_scale), text="label:N")
     return _responsive(alt.layer(bars, ranges, labels), alt.Step(11))
@@ -367,9 +366,10 @@ def _draw(frame: pd.DataFrame, draw, title: str) -> alt.TopLevelMixin:
     return draw(frame) if len(frame) else _nothing_yet(title)
 
 
-def build_charts(con: duckdb.DuckDBPyConnection, sources=None) -> tuple[dict[str, dict], dict[str, dict]]:
+def build_charts(con: duckdb.DuckDBPyConnection, sources=None,
+                 pubs: Publications | None = None) -> tuple[dict[str, dict], dict[str, dict]]:
     """The report's charts as Vega-Lite specs (data inline): (page charts by name, PNG charts by name)."""
-    pubs = Publications(con, sources)
+    pubs = pubs or Publications(con, sources)
     top = {metric: _best(con, metric, pubs) for metric in ("travelled", "returned")}
     timelines = _timelines(con, pubs)
     largest = list(top["travelled"]["country_iso3"][:TIMELINE_COUNTRIES])
@@ -531,7 +531,8 @@ def _country_page(con, pubs: Publications, default: str | None) -> tuple[str, st
             "qualifier": r.qualifier, "value": figure_text(r.qualifier, r.value, r.value_low, r.value_high),
             "reference_date": r.reference_date, "as_published": r.country_as_published,
             "quote": None if _missing(r.quote) else r.quote, "page": None if _missing(r.page) else str(r.page),
-            "url": _web_url(r.document_url), "secondary": bool(r.is_secondary), "source": r.source_id,
+            "url": _web_url(r.document_url),
+            "quoted_by": r.source_id if r.source_id != r.publication_id else None,
             "main_reading": int(r.reading_rank) == 1})
     for r in disagreements.itertuples():
         if r.country_iso3 in by_country:
@@ -572,10 +573,9 @@ TOP_CAPTION = ("Bars: the best estimate, coloured by the publication it comes fr
 
 
 def _per_million_caption(con) -> str:
-    counts = dict(con.execute(
-        f"select population_basis, count(*) from ({report_sql('per_million')}) group by all",
-        {"limit": PER_MILLION_N}).fetchall())
-    then, now = counts.get("known_at_publication", 0), counts.get("current_fallback", 0)
+    """True to the data: how many of the countries shown use the population known at publication."""
+    counts = _query(con, "per_million", {"limit": PER_MILLION_N})["population_basis"].value_counts()
+    then, now = int(counts.get("known_at_publication", 0)), int(counts.get("current_fallback", 0))
     return (f"Publication of each country's best travelled estimate; dark bar travelled, light bar returned; "
             f"'not given' where that publication gives no returned figure. World Bank population of the "
             f"reference year: as the warehouse knew it when the figure was published for {then} of these "
@@ -601,9 +601,9 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, manifest: dict, s
     """Write report.html and charts/<name>.png into the bundle folder; returns the files written.
     `chart_cache` (default: chart-cache/ beside the bundle folder) keeps the last build's PNGs."""
     folder = Path(folder)
-    specs, pngs = build_charts(con, sources)
-    written = write_pngs(pngs, folder / CHARTS_DIR, Path(chart_cache or folder.parent / CHART_CACHE))
     pubs = Publications(con, sources)
+    specs, pngs = build_charts(con, sources, pubs)
+    written = write_pngs(pngs, folder / CHARTS_DIR, Path(chart_cache or folder.parent / CHART_CACHE))
     default = specs.get("country_timeline", {}).get("params", [{}])[0].get("value")
     options, country_data = _country_page(con, pubs, default)
     captions = _captions(con)
