@@ -7,8 +7,7 @@ select e.country_iso3,
        e.qualifier, e.value, e.value_low, e.value_high,
        e.best_publication_id as publication_id,
        e.best_published_on as published_on,
-       e.publications, e.min_value, e.max_value,
-       e.document_url, e.quote
+       e.publications, e.min_value, e.max_value
 from marts.country_estimates e
 left join ref.countries c using (country_iso3)
 where e.metric = $metric
