@@ -2,10 +2,11 @@
 every chart rendered (an SVG with marks inside each chart container), no console errors, no
 horizontal overflow of the page, no chart wider than the viewport, and the country page works
 (choose a country: its figures, timeline and disagreements appear). Screenshots of the whole page
-are saved under the test's temporary folder. Needs the Debian packages chromium and
+are saved under the test's temporary folder, or in $FTF_REPORT_SCREENSHOTS when set. Needs the Debian packages chromium and
 chromium-driver (`make browser`, which `make test` runs first)."""
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -78,6 +79,10 @@ def screenshot(browser, path: Path, width: int) -> Path:
     height = browser.execute_script("return document.documentElement.scrollHeight")
     browser.set_window_size(width, min(height + 100, 16_000))
     assert browser.save_screenshot(str(path)) and path.stat().st_size > 10_000
+    if os.environ.get("FTF_REPORT_SCREENSHOTS"):
+        keep = Path(os.environ["FTF_REPORT_SCREENSHOTS"])
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, keep / path.name)
     return path
 
 
