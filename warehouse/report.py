@@ -34,6 +34,7 @@ PNG_CHARTS = ["top_travelled", "top_returned", "return_rates", "per_million", "t
 PNG_SCALE = 2
 PNG_WIDTH = 720
 TOP_N = 15
+VALIDATE_SPECS = False  # Altair's JSON-schema check of every spec costs ~3 s a build; tests turn it on
 PER_MILLION_N = 20
 TIMELINE_COUNTRIES = 6
 OPEN_QUALIFIERS = ("at_least", "more_than", "up_to", "less_than")
@@ -350,7 +351,7 @@ def _country_timeline_spec(frame: pd.DataFrame, country: str) -> dict:
     """Every metric's series for one country; the page's <select> sets the `country` signal."""
     chart = alt.layer(*_timeline_layers(_metric_colour(frame, legend=True)), data=frame).transform_filter(
         "datum.country_iso3 === country")
-    spec = _responsive(chart, 220).to_dict()
+    spec = _responsive(chart, 220).to_dict(validate=VALIDATE_SPECS)
     spec["params"] = [{"name": "country", "value": country}]
     return spec
 
@@ -385,10 +386,10 @@ def build_charts(con: duckdb.DuckDBPyConnection, sources=None,
         page[f"timeline_{iso3}"] = _timeline_chart(series, series["country_label"].iloc[0])
     if not largest:
         page["timeline_none"] = _nothing_yet("Timelines")
-    pngs = {name: _fixed_width(spec.to_dict()) for name, spec in page.items() if name in PNG_CHARTS}
-    pngs["timelines"] = _draw(travelled, _timelines_png, "Timelines").to_dict() if len(travelled) else \
-        _fixed_width(_nothing_yet("Timelines").to_dict())
-    specs = {name: chart.to_dict() for name, chart in page.items()}
+    specs = {name: chart.to_dict(validate=VALIDATE_SPECS) for name, chart in page.items()}
+    pngs = {name: _fixed_width(spec) for name, spec in specs.items() if name in PNG_CHARTS}
+    pngs["timelines"] = _timelines_png(travelled).to_dict(validate=VALIDATE_SPECS) if len(travelled) else \
+        _fixed_width(_nothing_yet("Timelines").to_dict(validate=VALIDATE_SPECS))
     if len(timelines):
         specs["country_timeline"] = _country_timeline_spec(timelines, _default_country(top, timelines))
     return specs, pngs
@@ -556,9 +557,24 @@ def _vegalite_version() -> str | None:
 
 
 @functools.lru_cache(maxsize=2)
-def javascript_bundle(vl_version: str | None) -> str:
-    """vega + vega-lite + vega-embed in one script (vl-convert bundles them offline)."""
+def _vega_bundle(vl_version: str | None) -> str:
     return vlc.javascript_bundle(vl_version=vl_version) if vl_version else vlc.javascript_bundle()
+
+
+def javascript_bundle(vl_version: str | None, cache_dir: Path | None = None) -> str:
+    """vega + vega-lite + vega-embed in one script (vl-convert bundles them offline, in about 5 s;
+    kept in `cache_dir` by Vega-Lite and vl-convert version)."""
+    cached = Path(cache_dir) / f"vega-bundle-{vl_version or 'latest'}-{getattr(vlc, '__version__', '')}.js" \
+        if cache_dir else None
+    if cached is not None and cached.exists():
+        return cached.read_text(encoding="utf-8")
+    bundle = _vega_bundle(vl_version)
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+        partial.write_text(bundle, encoding="utf-8")
+        os.replace(partial, cached)
+    return bundle
 
 
 def _figure(name: str, caption: str = "", kind: str = "chart") -> str:
@@ -603,7 +619,8 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, manifest: dict, s
     folder = Path(folder)
     pubs = Publications(con, sources)
     specs, pngs = build_charts(con, sources, pubs)
-    written = write_pngs(pngs, folder / CHARTS_DIR, Path(chart_cache or folder.parent / CHART_CACHE))
+    cache = Path(chart_cache or folder.parent / CHART_CACHE)
+    written = write_pngs(pngs, folder / CHARTS_DIR, cache)
     default = specs.get("country_timeline", {}).get("params", [{}])[0].get("value")
     options, country_data = _country_page(con, pubs, default)
     captions = _captions(con)
@@ -622,7 +639,7 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, manifest: dict, s
         chart_country_timeline=_figure("country_timeline") if "country_timeline" in specs else "",
         timelines=_timeline_figures(specs),
         vegalite_version=html.escape(version or "latest"),
-        javascript=javascript_bundle(version).replace("</script", "<\\/script"),
+        javascript=javascript_bundle(version, cache).replace("</script", "<\\/script"),
         specs=_script_json(specs),
         **{f"chart_{name}": _figure(name, captions[name]) for name in captions},
     )

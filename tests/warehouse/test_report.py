@@ -27,10 +27,13 @@ def home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def charts(home):
+    """The specs, each checked against the Vega-Lite JSON schema (off in a run, for speed)."""
     con = duckdb.connect(str(home.db), read_only=True)
+    report.VALIDATE_SPECS = True
     try:
         return report.build_charts(con, list(load_catalog().values()))
     finally:
+        report.VALIDATE_SPECS = False
         con.close()
 
 
@@ -206,3 +209,4 @@ def test_unchanged_charts_are_reused_and_a_changed_one_alone_is_rendered(home, t
     assert len(rendered) == len(report.PNG_CHARTS) + 1
     assert [name for name in third if third[name] != first[name]] == ["per_million"]
     assert len(list(cache.glob("*.png"))) == len(report.PNG_CHARTS)  # the cache keeps the last build only
+    assert len(list(cache.glob("vega-bundle-*.js"))) == 1  # and the JavaScript bundle, made once
