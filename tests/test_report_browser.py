@@ -86,6 +86,22 @@ def screenshot(browser, path: Path, width: int) -> Path:
     return path
 
 
+def chart_boxes(browser) -> dict[str, tuple]:
+    """Per chart container: its SVG's (left, right, width, height) and how many marks it drew."""
+    from selenium.webdriver.common.by import By
+
+    boxes = {}
+    for container in browser.find_elements(By.CSS_SELECTOR, ".vega-chart"):
+        name = container.get_attribute("data-chart")
+        svgs = container.find_elements(By.CSS_SELECTOR, "svg")
+        assert len(svgs) == 1, name
+        marks = container.find_elements(By.CSS_SELECTOR, "g.mark-rect path, g.mark-symbol path, g.mark-line path")
+        box = browser.execute_script("var r = arguments[0].getBoundingClientRect(); "
+                                     "return [r.left, r.right, r.width, r.height, r.top]", svgs[0])
+        boxes[name] = (*box, len(marks))
+    return boxes
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_report_fits_the_screen_and_renders_every_chart(report, browser, tmp_path, width):
     from selenium.webdriver.common.by import By
@@ -97,21 +113,14 @@ def test_report_fits_the_screen_and_renders_every_chart(report, browser, tmp_pat
     viewport = browser.execute_script("return document.documentElement.clientWidth")
     page_width = browser.execute_script("return document.documentElement.scrollWidth")
     assert page_width <= viewport, f"the page overflows sideways at {width} px: {page_width} > {viewport}"
-    containers = {el.get_attribute("data-chart"): el for el in browser.find_elements(By.CSS_SELECTOR, ".vega-chart")}
-    timelines = [name for name in containers if name.startswith("timeline_")]
-    assert set(CHARTS) <= set(containers) and len(timelines) == TIMELINE_COUNTRIES
-    for name, container in containers.items():
-        svgs = container.find_elements(By.CSS_SELECTOR, "svg")
-        assert len(svgs) == 1, name
-        marks = container.find_elements(By.CSS_SELECTOR, "g.mark-rect path, g.mark-symbol path, g.mark-line path")
-        assert len(marks) >= 3, f"{name}: {len(marks)} marks"
-        box = browser.execute_script("var r = arguments[0].getBoundingClientRect(); return [r.left, r.right, r.width, r.height]",
-                                     svgs[0])
-        assert box[0] >= 0 and box[1] <= viewport, f"{name} is wider than the {viewport} px viewport: {box}"
-        assert box[2] > min(250, viewport * 0.6) and box[3] > 100, (name, box)
-    if width < 600:  # on a phone the charts use the whole width, side by side charts are stacked
-        left = {name: containers[name].rect["x"] for name in ("top_travelled", "top_returned")}
-        assert left["top_travelled"] == left["top_returned"]
+    boxes = chart_boxes(browser)
+    assert set(CHARTS) <= set(boxes) and len([n for n in boxes if n.startswith("timeline_")]) == TIMELINE_COUNTRIES
+    for name, (left, right, box_width, height, _, marks) in boxes.items():
+        assert left >= 0 and right <= viewport, f"{name} is wider than the {viewport} px viewport: {left}–{right}"
+        assert box_width > min(250, viewport * 0.6) and height > 100 and marks >= 3, (name, boxes[name])
+    if width < 600:  # on a phone side-by-side charts are stacked, each the whole width
+        assert boxes["top_travelled"][0] == boxes["top_returned"][0]
+        assert boxes["top_travelled"][4] < boxes["top_returned"][4]
     # tables stay in their own box: a wide one scrolls inside it, never the page
     for box in browser.find_elements(By.CSS_SELECTOR, ".table-box"):
         assert box.rect["x"] >= 0 and box.rect["x"] + box.rect["width"] <= viewport + 0.5
