@@ -234,8 +234,7 @@ def _timelines(con, pubs: Publications) -> pd.DataFrame:
 # --------------------------------------------------------------------------- charts
 def _responsive(chart: alt.TopLevelMixin, height) -> alt.TopLevelMixin:
     """Width follows the chart's box (the screen); PNG copies get a fixed width instead."""
-    return chart.properties(width="container", height=height,
-                            autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    return chart.properties(width="container", height=height)
 
 
 def _publication_colour(frame: pd.DataFrame, pubs: Publications, *, legend: bool = True):
@@ -326,8 +325,11 @@ def _timeline_layers(colour) -> list:
         ticks=True, thickness=2).encode(y=alt.Y("value_low:Q", title="people"), y2="value_high:Q")
     points = base.transform_filter("datum.value != null").mark_point(size=55, strokeWidth=2).encode(
         y="value:Q", fill=colour, fillOpacity=alt.condition("datum.hollow", alt.value(0), alt.value(1)))
-    labels = base.mark_text(dy=-9, fontSize=10, color=INK).encode(y=alt.Y("label_at:Q"), text="label:N")
-    return [line, ranges, points, labels]
+    point_labels = base.transform_filter("datum.value != null").mark_text(dy=-9, fontSize=10).encode(
+        y="value:Q", text="label:N")
+    range_labels = base.transform_filter("datum.value == null").mark_text(
+        align="left", baseline="middle", dx=5, fontSize=10).encode(y="mid:Q", text="label:N")
+    return [line, ranges, points, point_labels, range_labels]
 
 
 def _metric_colour(frame: pd.DataFrame, legend: bool):
