@@ -439,21 +439,29 @@ def write_pngs(pngs: dict[str, dict], charts_dir: Path, cache_dir: Path) -> list
 
 
 # --------------------------------------------------------------------------- tables
-def _headline_table(con) -> str:
+def _publication_cells(ids, pubs: "Publications") -> list[str]:
+    """A publication's short name linked to its page, its full title on hover."""
+    return [(f'<span title="{_e(pubs.title.get(p, p))}">' + _link(pubs.label.get(p, p), pubs.url.get(p)) + "</span>")
+            for p in ids]
+
+
+def _headline_table(con, pubs: "Publications") -> str:
     frame = _query(con, "headline_figures")
+    frame["publication"] = _publication_cells(frame["publication_id"], pubs)
     frame["warehouse"] = [
         (f"{_n(s)}" if not pd.isna(s) else (f"{_n(lo)}–{_n(hi)}" if not pd.isna(lo) else "none"))
         + (f" from {c} countries" if c else "")
         for s, lo, hi, c in zip(frame.warehouse_sum, frame.warehouse_sum_low, frame.warehouse_sum_high,
                                 frame.warehouse_countries)]
-    return _table(frame, {"publication_id": "publication", "metric": "metric", "stated_text": "as stated",
+    return _table(frame, {"publication": "publication", "metric": "metric", "stated_text": "as stated",
                           "warehouse": "warehouse sum of its country figures", "gap": "gap",
                           "countries_gap": "countries not in the warehouse"},
-                  numeric=["gap", "countries_gap"], empty="No publication states a total.")
+                  numeric=["gap", "countries_gap"], markup=["publication"], empty="No publication states a total.")
 
 
-def _region_table(con) -> str:
+def _region_table(con, pubs: "Publications") -> str:
     frame = _query(con, "region_totals")
+    frame["publication"] = _publication_cells(frame["publication_id"], pubs)
     frame["publisher"] = [figure_text(q, v, lo, hi) for q, v, lo, hi in zip(
         frame.publisher_qualifier, frame.publisher_value, frame.publisher_value_low, frame.publisher_value_high)]
     frame["members"] = [
@@ -461,9 +469,9 @@ def _region_table(con) -> str:
         for s, lo, hi, c in zip(frame.member_sum, frame.member_sum_low, frame.member_sum_high, frame.countries_counted)]
     frame["counted"] = [f"{c} of {t}" if not _missing(t) else f"{c}" for c, t in
                         zip(frame.countries_counted, frame.members_total)]
-    return _table(frame, {"region_name": "region", "publication_id": "publication", "metric": "metric",
+    return _table(frame, {"region_name": "region", "publication": "publication", "metric": "metric",
                           "publisher": "publisher's figure", "members": "sum of members", "counted": "members counted",
-                          "gap": "gap"}, numeric=["gap"], empty="No regional figures.")
+                          "gap": "gap"}, numeric=["gap"], markup=["publication"], empty="No regional figures.")
 
 
 def _disagreement_table(con) -> str:
@@ -585,9 +593,20 @@ def _figure(name: str, caption: str = "", kind: str = "chart") -> str:
             f"{caption}</figure>")
 
 
-TOP_CAPTION = ("Bars: the best estimate, coloured by the publication it comes from; a range is drawn from its "
-               "low end, with an error bar to its high end; a hollow bar is an open bound (≥ at least, > more "
-               "than, ≤ up to); ~ means about.")
+def _top_caption(con, metric: str) -> str:
+    """What the bars of a top chart show, naming only the marks the chart has."""
+    frame = _query(con, "best_estimates", {"metric": metric, "limit": TOP_N})
+    parts = ["Bars: the best estimate, coloured by the publication it comes from"]
+    ranges = int((frame["value"].isna() & frame["value_low"].notna()).sum())
+    if ranges:
+        parts.append(f"{ranges} range(s) drawn from the low end, with an error bar to the high end")
+    open_bounds = frame[frame["qualifier"].isin(OPEN_QUALIFIERS)]
+    if len(open_bounds):
+        signs = ", ".join(f"{QUALIFIER_SIGNS[q]} {q.replace('_', ' ')}" for q in sorted(set(open_bounds["qualifier"])))
+        parts.append(f"hollow bar: an open bound ({signs})")
+    if (frame["qualifier"] == "approx").any():
+        parts.append("~ about")
+    return "; ".join(parts) + "."
 
 
 def _per_million_caption(con) -> str:
@@ -602,7 +621,7 @@ def _per_million_caption(con) -> str:
 
 def _captions(con) -> dict[str, str]:
     return {
-        "top_travelled": TOP_CAPTION, "top_returned": TOP_CAPTION,
+        "top_travelled": _top_caption(con, "travelled"), "top_returned": _top_caption(con, "returned"),
         "return_rates": ("Returned ÷ travelled from the publication of each country's best returned estimate, "
                          "with both figures as published (qualifiers kept); colour: the publication."),
         "per_million": _per_million_caption(con),
@@ -631,8 +650,8 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, manifest: dict, s
         run_id=html.escape(manifest["run_id"]),
         generated_at=html.escape(manifest["generated_at"][:16].replace("T", " ") + " UTC"),
         kpis=_kpis(con),
-        headline_table=_headline_table(con),
-        region_table=_region_table(con),
+        headline_table=_headline_table(con, pubs),
+        region_table=_region_table(con, pubs),
         disagreement_table=_disagreement_table(con),
         freshness_table=_freshness_table(con, sources),
         runs_table=_runs_table(con),

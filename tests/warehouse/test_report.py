@@ -129,6 +129,12 @@ def test_report_names_sources_by_title_with_links(home, tmp_path):
     assert ('<a href="https://thesoufancenter.org/research/beyond-the-caliphate/">'
             'Beyond the Caliphate: Foreign Fighters and the Threat of Returnees</a>') in page
     assert '<option value="TUN">Tunisia</option>' in page
+    # headline totals name the publication by its short name, linked to its page, its title on hover
+    assert ('<span title="Foreign Fighters in Syria"><a href="https://www.soufangroup.com/">Soufan Jun 2014</a></span>'
+            in page)
+    # captions name only the marks a chart has: the top returned has one "more than" (Belgium), no range
+    assert "Bars: the best estimate, coloured by the publication it comes from; hollow bar: an open bound " \
+           "(&gt; more than); ~ about." in page
     data = json.loads(re.search(r'<script type="application/json" id="country-data">(.*?)</script>', page, re.S)[1])
     tunisia = data["TUN"]["figures"]
     assert {f["publication"] for f in tunisia} >= {"Soufan Oct 2017", "ICSR Jan 2015"}
