@@ -142,14 +142,14 @@ def test_country_page_shows_the_chosen_countrys_figures_timeline_and_disagreemen
     WebDriverWait(browser, 10).until(
         lambda d: d.find_element(By.ID, "country-select").get_attribute("data-shown") == "TUN")
     figures = browser.find_elements(By.CSS_SELECTOR, "#country-figures tbody tr")
-    texts = [row.text for row in figures]
+    texts = [" ".join(row.text.split()) for row in figures]
     assert len(figures) >= 5 and all("Tunisia" in t or "tunisia" in t.lower() for t in texts)
     assert any("Soufan Dec 2015" in t and "6,000" in t for t in texts)
     assert any("range 1,500–3,000" in t for t in texts)  # a range as published, its qualifier beside it
     assert any("Soufan Jun 2014" in t and "more than more than 3,000" in t for t in texts)
     link = browser.find_element(By.CSS_SELECTOR, "#country-figures tbody tr td a")
     assert link.get_attribute("href").startswith("http")
-    disagreements = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#country-disagreements tbody tr")]
+    disagreements = [" ".join(row.text.split()) for row in browser.find_elements(By.CSS_SELECTOR, "#country-disagreements tbody tr")]
     assert any(t.startswith("travelled") and "soufan_2014_06" in t for t in disagreements)
     # the timeline now draws Tunisia: its labels include the 6,000 of Soufan Dec 2015 and no Russian 3,417
     WebDriverWait(browser, 10).until(lambda d: "6,000" in d.find_element(By.ID, "chart-country_timeline").text)
