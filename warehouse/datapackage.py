@@ -47,6 +47,8 @@ CHECKS = {
          "source_row": "Line number of the row in the source document, where known",
          "column_name": "The column that failed, where one did", "check_name": "The check that rejected the row",
          "reason": "Why the row was rejected", "row_json": "The row as read, as JSON text",
+         "kept_current": "True when the row's key had a current version that stayed current instead of being "
+                         "closed; empty for rows quarantined before this was recorded",
          "run_id": "Warehouse run that rejected the row (meta.runs)", "quarantined_at": "When (UTC)"}),
 }
 

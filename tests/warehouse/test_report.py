@@ -151,7 +151,7 @@ def test_report_escapes_document_and_message_text(home, tmp_path):
     con = duckdb.connect(str(db))
     try:
         con.execute("update history.figures set quote = ?, country_as_published = ?, document_url = ? "
-                    "where valid_to is null and country_iso3 = 'TUN'", [HOSTILE, HOSTILE, "javascript:alert(1)"])
+                    "where recorded_to is null and country_iso3 = 'TUN'", [HOSTILE, HOSTILE, "javascript:alert(1)"])
         con.execute("update meta.fetches set error = ? where source_id = 'icsr_2015_01'", [HOSTILE])
         con.execute("update meta.runs set message = ?", [HOSTILE])
         build_marts(con)
@@ -207,7 +207,7 @@ def test_unchanged_charts_are_reused_and_a_changed_one_alone_is_rendered(home, t
     # a new population vintage for Jordan changes the per-million chart only
     con = duckdb.connect(str(db))
     try:
-        con.execute("update history.population set value = value * 2 where valid_to is null and country_iso3 = 'JOR'")
+        con.execute("update history.population set value = value * 2 where recorded_to is null and country_iso3 = 'JOR'")
         build_marts(con)
     finally:
         con.close()
