@@ -530,7 +530,7 @@ def _country_page(con, pubs: Publications, default: str | None) -> tuple[str, st
     """(<option>s of the country <select>, the page's data as JSON for the browser)."""
     figures = _query(con, "country_figures")
     disagreements = _query(con, "country_disagreements")
-    countries = figures.drop_duplicates("country_iso3").sort_values("country_label")
+    countries = figures.drop_duplicates("country_iso3").sort_values("country_label", key=lambda s: s.str.casefold())
     options = "".join(
         f'<option value="{_e(c)}"{" selected" if c == default else ""}>{_e(label)}</option>'
         for c, label in zip(countries.country_iso3, countries.country_label))
