@@ -84,7 +84,7 @@ def publish_task(db_path, target, run_id: str, publish_to: str | None = None, so
     con = open_writer(db_path)
     try:
         manifest = publish_bundle(con, target, run_id=run_id, publish_to=publish_to,
-                                  extra=[datapackage_extra(sources), report_extra(con, sources)])
+                                  extra=[datapackage_extra(sources, con), report_extra(con, sources)])
         if publish_to:
             where = publish_to if "://" in publish_to else Path(publish_to).resolve().as_uri()
             link = f"{where.rstrip('/')}/{REPORT}"
