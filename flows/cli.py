@@ -12,6 +12,9 @@ from typing import Optional
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
+# Fast start: at module level only typer, rich and flows.config. Each command imports what it
+# needs inside its body, so `ftf --help`, `ftf sql`, `ftf history` and `ftf sources` never load
+# Prefect, pandera or altair (tests/test_cli_imports.py); only `ftf run` pays for the flow.
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
