@@ -88,6 +88,15 @@ def run(
     """Fetch, validate and load the sources, rebuild the marts and publish the bundle."""
     if mode not in ("mirror", "live"):
         fail(f"--mode must be mirror or live, not {mode!r}")
+    if mode == "mirror" and publish and not (force or source or url or publish_to):
+        # answer before Prefect: nothing changed since the last run and its bundle is published
+        from flows.state import answer_before_prefect
+
+        answered = answer_before_prefect(data_paths(), parameters={
+            "sources": [], "mode": mode, "url_overrides": {}, "force": False, "publish": True, "publish_to": None})
+        if answered:
+            console.print(f"Run {answered[0]}: nothing changed since run {answered[1]}; published bundle is current")
+            return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from flows import pipeline
@@ -128,7 +137,9 @@ def run(
         for r in result["replayed"]:
             for note in r["notes"]:
                 console.print(f"[yellow]{r['source']} {r['vintage']}[/]: {note}")
-    console.print("Marts: " + ", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()))
+    if result.get("message"):
+        console.print(result["message"])
+    console.print("Marts rebuilt: " + (", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()) or "none"))
     console.print(f"Pipeline work inside the flow: {result['seconds']:.1f} s")
     console.print(f"Warehouse: [bold]{result['warehouse']}[/]")
     if result["published"]:

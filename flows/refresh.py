@@ -23,6 +23,8 @@ from flows import pipeline
 from flows.catalog import Source, load_catalog, select
 from flows.config import paths as data_paths
 from flows.fetch import FetchResult, PreviousFetch
+from flows.state import RebuildPlan, plan_rebuild
+from warehouse.builds import record_mart_builds, record_run_state
 from warehouse.changes import changes_since_previous
 from warehouse.db import WarehouseBusy, writer_lock
 from warehouse.load import finish_run, load_run, open_writer, previous_fetches
@@ -65,20 +67,39 @@ def changes_task(db_path, run_id: str) -> str | None:
         con.close()
 
 
-@task(name="marts", cache_policy=NO_CACHE)
-def marts_task(db_path) -> dict[str, int]:
+@task(name="plan", cache_policy=NO_CACHE)
+def plan_task(db_path, catalog: dict, published, run_id: str, changed_kinds: set[str], force: bool,
+              publish: bool) -> RebuildPlan:
+    """The run's input state, and which marts and whether the bundle must be rebuilt from it."""
     con = open_writer(db_path)
     try:
-        return build_marts(con)
+        plan = plan_rebuild(con, catalog, published, changed_kinds, force=force, publish=publish)
+        record_run_state(con, run_id, plan.state.sha256)
+        return plan
+    finally:
+        con.close()
+
+
+@task(name="marts", cache_policy=NO_CACHE)
+def marts_task(db_path, marts: dict[str, str] | None = None, run_id: str | None = None) -> dict[str, int]:
+    """Rebuild `marts` (mart -> input state; None: all) and record the state each was built from."""
+    con = open_writer(db_path)
+    try:
+        counts = build_marts(con, list(marts) if marts is not None else None)
+        if marts and run_id:
+            record_mart_builds(con, marts, run_id)
+        return counts
     finally:
         con.close()
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(db_path, target, run_id: str, publish_to: str | None = None, sources: list | None = None) -> dict:
+def publish_task(db_path, target, run_id: str, publish_to: str | None = None, sources: list | None = None,
+                 input_state: str | None = None, generated_at: str | None = None) -> dict:
     con = open_writer(db_path)
     try:
-        manifest = publish_bundle(con, target, run_id=run_id, publish_to=publish_to,
+        manifest = publish_bundle(con, target, run_id=run_id, publish_to=publish_to, input_state=input_state,
+                                  generated_at=generated_at,
                                   extra=[datapackage_extra(sources), report_extra(con, sources)])
         if publish_to:
             where = publish_to if "://" in publish_to else Path(publish_to).resolve().as_uri()
@@ -185,22 +206,31 @@ def refresh(
             (logger.warning if o.status == "failed" else logger.info)(
                 "%s: %s (%s rows loaded, %s quarantined)%s", o.source_id, o.status, o.rows_loaded,
                 o.rows_quarantined, f" — {o.error}" if o.error else "")
+        changed_kinds = {o.kind for o in outcomes if o.opened or o.closed}
         try:
-            diff = changes_task(where.db, run.run_id)
-            counts = marts_task(where.db)
-            manifest = (publish_task(where.db, where.published, run.run_id, publish_to, list(catalog.values()))
-                        if publish else None)
+            diff = changes_task(where.db, run.run_id) if changed_kinds else None
+            plan = plan_task(where.db, catalog, where.published, run.run_id, changed_kinds, force, publish)
+            counts = marts_task(where.db, plan.marts, run.run_id) if plan.marts else {}
+            manifest = (publish_task(where.db, where.published, plan.snapshot_run, publish_to, list(catalog.values()),
+                                     plan.state.sha256, plan.snapshot_at)
+                        if plan.publish or (publish and publish_to) else None)
         except Exception as exc:  # the snapshot is loaded, but meta.runs must not say the run completed
             finish_run(where.db, run.run_id, status="failed", message=f"after loading: {type(exc).__name__}: {exc}")
             raise
-        finish_run(where.db, run.run_id)
+        message = None
+        if plan.unchanged:
+            message = f"nothing changed since run {plan.snapshot_run}; published bundle is current"
+            logger.info(message)
+        finish_run(where.db, run.run_id, status="unchanged" if plan.unchanged and pipeline.run_status(outcomes) ==
+                   "completed" else None, message=message)
     rows = pipeline.summary_rows(outcomes)
     if diff:
         create_markdown_artifact(key="refresh-changes", markdown=diff,
                                  description=f"What run {run.run_id} changed in the warehouse")
     create_table_artifact(key="refresh-summary", table=rows,
                           description=f"ftf-warehouse run {run.run_id} ({mode}): {pipeline.run_status(outcomes)}")
-    return {"run_id": run.run_id, "status": pipeline.run_status(outcomes), "sources": rows,
-            "marts": counts, "replayed": replayed, "warehouse": str(where.db),
+    status = pipeline.run_status(outcomes)
+    return {"run_id": run.run_id, "status": "unchanged" if message and status == "completed" else status,
+            "sources": rows, "marts": counts, "message": message, "replayed": replayed, "warehouse": str(where.db),
             "published": str(where.published) if manifest else None,
             "seconds": round(time.monotonic() - clock, 2)}

@@ -2,6 +2,7 @@
 pandera contract (schemas/published.py) and documented with COMMENT ON from it."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -57,3 +58,38 @@ def build_marts(con: duckdb.DuckDBPyConnection, names: list[str] | None = None) 
         con.execute("ROLLBACK")
         raise
     return counts
+
+
+# --------------------------------------------------------------------------- dependencies
+# Which kinds of source (figures, population, countries: flows/catalog.py) each mart reads,
+# derived from the relations its SQL names, so a run rebuilds only the marts whose inputs
+# changed. A `-- depends_on: core.population, ...` line in a model's header (dbt-style) adds
+# relations the SQL does not name. A relation not listed here counts as reading every kind.
+RELATION_KINDS = {
+    "core.figures": {"figures"}, "core.accepted_readings": {"figures"}, "history.figures": {"figures"},
+    "figures_as_of": {"figures"},
+    "core.population": {"population"}, "history.population": {"population"}, "population_as_of": {"population"},
+    "ref.countries": {"countries"}, "history.countries": {"countries"}, "countries_as_of": {"countries"},
+    "ref.regions": set(), "ref.region_members": set(),   # flows/reference/*.csv: part of the code's state
+}
+ALL_KINDS = frozenset({"figures", "population", "countries"})
+_RELATION = re.compile(r"\b((?:core|history|ref|marts|meta)\.[a-z_][a-z0-9_]*|[a-z_]+_as_of(?=\s*\())", re.I)
+_DEPENDS_ON = re.compile(r"^\s*--\s*depends_on:(.*)$", re.M | re.I)
+
+
+def relations(sql: str) -> set[str]:
+    """The relations a model reads: those its SQL names (comments aside) and its depends_on lines."""
+    declared = {r.strip().lower() for line in _DEPENDS_ON.findall(sql) for r in line.split(",") if r.strip()}
+    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return declared | {m.lower() for m in _RELATION.findall(code)}
+
+
+def mart_dependencies(files: dict[str, Path] | None = None) -> dict[str, frozenset[str]]:
+    """Mart name -> the source kinds it reads."""
+    out = {}
+    for name, path in (files or model_files()).items():
+        kinds: set[str] = set()
+        for relation in relations(path.read_text(encoding="utf-8")):
+            kinds |= RELATION_KINDS.get(relation, ALL_KINDS)
+        out[name] = frozenset(kinds)
+    return out
