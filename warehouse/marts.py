@@ -33,6 +33,8 @@ def build_marts(con: duckdb.DuckDBPyConnection, names: list[str] | None = None) 
     if missing:
         raise MartError(f"mart(s) without a contract in schemas/published.py: {', '.join(missing)}")
     counts = {}
+    threads = con.execute("select current_setting('threads')").fetchone()[0]
+    con.execute("SET threads = 1")  # one thread: ties (arg_max, any_value) break the same way every build
     con.execute("BEGIN TRANSACTION")
     try:
         load_regions(con)  # ref.regions / ref.region_members: the warehouse's copy of the member lists
@@ -57,6 +59,8 @@ def build_marts(con: duckdb.DuckDBPyConnection, names: list[str] | None = None) 
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
     return counts
 
 
