@@ -5,7 +5,7 @@ BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup browser run test clean help server deploy worker e2e
+.PHONY: setup browser run test clean help server deploy worker e2e bench
 
 help:
 	@echo "make run    - set up .venv and run the main job on the embedded mirror (offline)"
@@ -14,6 +14,7 @@ help:
 	@echo "make deploy - create the ftf-process work pool and the refresh-daily / refresh-manual deployments"
 	@echo "make worker - start a process worker that runs the deployments' flow runs"
 	@echo "make e2e    - end-to-end test on a real server and worker (about 2 minutes)"
+	@echo "make bench  - no-op and one-source runs against the Prefect floor (a few minutes; BENCH_ARGS=--cold)"
 
 # uv installs the hash-checked lock in seconds; pip is the fallback when uv cannot be had.
 UV_VERSION := 0.13.9
@@ -71,6 +72,10 @@ worker: export FTF_PROJECT_DIR ?= $(CURDIR)
 worker: setup
 	@$(BIN)/python -m flows.serve wait "$$PREFECT_API_URL" 30
 	$(BIN)/prefect worker start --pool ftf-process --type process
+
+# bench/noop/run_bench.py: medians of several runs in bench/results/ (not a timed test).
+bench: setup
+	$(BIN)/python bench/noop/run_bench.py $(BENCH_ARGS)
 
 e2e: setup
 	FTF_E2E=1 $(BIN)/python -m pytest tests/e2e -p no:cacheprovider --durations=0 -s

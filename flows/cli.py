@@ -88,15 +88,8 @@ def run(
     """Fetch, validate and load the sources, rebuild the marts and publish the bundle."""
     if mode not in ("mirror", "live"):
         fail(f"--mode must be mirror or live, not {mode!r}")
-    if mode == "mirror" and publish and not (force or source or url or publish_to):
-        # answer before Prefect: nothing changed since the last run and its bundle is published
-        from flows.state import answer_before_prefect
-
-        answered = answer_before_prefect(data_paths(), parameters={
-            "sources": [], "mode": mode, "url_overrides": {}, "force": False, "publish": True, "publish_to": None})
-        if answered:
-            console.print(f"Run {answered[0]}: nothing changed since run {answered[1]}; published bundle is current")
-            return
+    if _answered_before_prefect(mode, force=force, options=[source, url, publish_to, not publish]):
+        return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from flows import pipeline
@@ -137,9 +130,8 @@ def run(
         for r in result["replayed"]:
             for note in r["notes"]:
                 console.print(f"[yellow]{r['source']} {r['vintage']}[/]: {note}")
-    if result.get("message"):
-        console.print(result["message"])
-    console.print("Marts rebuilt: " + (", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()) or "none"))
+    console.print(result.get("message") or "Marts rebuilt: "
+                  + (", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()) or "none"))
     console.print(f"Pipeline work inside the flow: {result['seconds']:.1f} s")
     console.print(f"Warehouse: [bold]{result['warehouse']}[/]")
     if result["published"]:
@@ -147,6 +139,21 @@ def run(
     console.print(f"Try: ftf sql \"{EXAMPLE_QUERY}\"")
     if result["status"] == "failed":
         raise typer.Exit(1)
+
+
+def _answered_before_prefect(mode: str, *, force: bool, options: list) -> bool:
+    """A plain `ftf run` in mirror mode (no --source, --url, --force, --no-publish, --publish-to): when
+    nothing changed since the last run and its bundle is published, record an 'unchanged' run and
+    say so without starting Prefect (flows/state.py). False: the run goes through the flow."""
+    if mode != "mirror" or force or any(options):
+        return False
+    from flows.state import answer_before_prefect
+
+    answered = answer_before_prefect(data_paths(), parameters={
+        "sources": [], "mode": "mirror", "url_overrides": {}, "force": False, "publish": True, "publish_to": None})
+    if answered:
+        console.print(f"Run {answered[0]}: nothing changed since run {answered[1]}; published bundle is current")
+    return answered is not None
 
 
 def _published_connection(folder: Path):

@@ -143,6 +143,31 @@ def _hold_writer_lock(stack: contextlib.ExitStack, where, wait_seconds: float, l
     logger.info("Writer lock acquired after %.1f s.", time.monotonic() - waited)
 
 
+def _rebuild_after_loading(where, run: pipeline.RunInfo, catalog: dict, outcomes: list, *, force: bool,
+                           publish: bool, publish_to: str | None, logger) -> dict:
+    """Changes, marts and publish: only what the run's input state needs (flows/state.py). A run that
+    loaded nothing new and whose state is the published bundle's rebuilds nothing: status 'unchanged'."""
+    changed_kinds = {o.kind for o in outcomes if o.opened or o.closed}
+    try:
+        diff = changes_task(where.db, run.run_id) if changed_kinds else None
+        plan = plan_task(where.db, catalog, where.published, run.run_id, changed_kinds, force, publish)
+        counts = marts_task(where.db, plan.marts, run.run_id) if plan.marts else {}
+        deliver = plan.publish or (publish and bool(publish_to))
+        manifest = (publish_task(where.db, where.published, plan.snapshot_run, publish_to, list(catalog.values()),
+                                 plan.state.sha256, plan.snapshot_at) if deliver else None)
+    except Exception as exc:  # the snapshot is loaded, but meta.runs must not say the run completed
+        finish_run(where.db, run.run_id, status="failed", message=f"after loading: {type(exc).__name__}: {exc}")
+        raise
+    status = pipeline.run_status(outcomes)
+    message = None
+    if plan.unchanged:
+        message = f"nothing changed since run {plan.snapshot_run}; published bundle is current"
+        logger.info(message)
+        status = "unchanged" if status == "completed" else status
+    finish_run(where.db, run.run_id, status=status if status == "unchanged" else None, message=message)
+    return {"diff": diff, "marts": counts, "manifest": manifest, "message": message, "status": status}
+
+
 @flow(name="refresh", log_prints=True)
 def refresh(
     sources: list[str] | None = None,
@@ -206,31 +231,15 @@ def refresh(
             (logger.warning if o.status == "failed" else logger.info)(
                 "%s: %s (%s rows loaded, %s quarantined)%s", o.source_id, o.status, o.rows_loaded,
                 o.rows_quarantined, f" — {o.error}" if o.error else "")
-        changed_kinds = {o.kind for o in outcomes if o.opened or o.closed}
-        try:
-            diff = changes_task(where.db, run.run_id) if changed_kinds else None
-            plan = plan_task(where.db, catalog, where.published, run.run_id, changed_kinds, force, publish)
-            counts = marts_task(where.db, plan.marts, run.run_id) if plan.marts else {}
-            manifest = (publish_task(where.db, where.published, plan.snapshot_run, publish_to, list(catalog.values()),
-                                     plan.state.sha256, plan.snapshot_at)
-                        if plan.publish or (publish and publish_to) else None)
-        except Exception as exc:  # the snapshot is loaded, but meta.runs must not say the run completed
-            finish_run(where.db, run.run_id, status="failed", message=f"after loading: {type(exc).__name__}: {exc}")
-            raise
-        message = None
-        if plan.unchanged:
-            message = f"nothing changed since run {plan.snapshot_run}; published bundle is current"
-            logger.info(message)
-        finish_run(where.db, run.run_id, status="unchanged" if plan.unchanged and pipeline.run_status(outcomes) ==
-                   "completed" else None, message=message)
+        after = _rebuild_after_loading(where, run, catalog, outcomes, force=force, publish=publish,
+                                       publish_to=publish_to, logger=logger)
     rows = pipeline.summary_rows(outcomes)
-    if diff:
-        create_markdown_artifact(key="refresh-changes", markdown=diff,
+    if after["diff"]:
+        create_markdown_artifact(key="refresh-changes", markdown=after["diff"],
                                  description=f"What run {run.run_id} changed in the warehouse")
     create_table_artifact(key="refresh-summary", table=rows,
-                          description=f"ftf-warehouse run {run.run_id} ({mode}): {pipeline.run_status(outcomes)}")
-    status = pipeline.run_status(outcomes)
-    return {"run_id": run.run_id, "status": "unchanged" if message and status == "completed" else status,
-            "sources": rows, "marts": counts, "message": message, "replayed": replayed, "warehouse": str(where.db),
-            "published": str(where.published) if manifest else None,
+                          description=f"ftf-warehouse run {run.run_id} ({mode}): {after['status']}")
+    return {"run_id": run.run_id, "status": after["status"], "sources": rows, "marts": after["marts"],
+            "message": after["message"], "replayed": replayed, "warehouse": str(where.db),
+            "published": str(where.published) if after["manifest"] else None,
             "seconds": round(time.monotonic() - clock, 2)}
