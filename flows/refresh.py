@@ -143,6 +143,27 @@ def _hold_writer_lock(stack: contextlib.ExitStack, where, wait_seconds: float, l
     logger.info("Writer lock acquired after %.1f s.", time.monotonic() - waited)
 
 
+def _replay_then_previous_fetches(where, sources: list[Source], mode: str) -> tuple[list[dict], dict]:
+    """Replay embedded vintages on a fresh warehouse, then each source's last loaded document
+    (one read of meta.fetches when there is nothing to replay)."""
+    previous = previous_fetches(where.db)
+    replayed = pipeline.replay_vintages_if_new(where, sources, mode, known=previous)
+    return replayed, (previous_fetches(where.db) if replayed else previous)
+
+
+def _extract_what_changed(chosen: list[Source], fetched: dict, mode: str, raw_store, force: bool) -> list:
+    """Extract-validate (and in live mode archive) each changed document in its own tasks; an
+    unchanged or failed fetch needs no task: its outcome is known at once (pipeline.process)."""
+    futures = {}
+    for source in chosen:
+        got = fetched[source.id].result()
+        if got.status == "fetched" or force:
+            futures[source.id] = archive_task.submit(source, process_task.submit(source, got, force), mode, raw_store)
+        else:
+            futures[source.id] = pipeline.process(source, got, force=force)
+    return [f.result() if hasattr(f, "result") else f for f in futures.values()]
+
+
 def _rebuild_after_loading(where, run: pipeline.RunInfo, catalog: dict, outcomes: list, *, force: bool,
                            publish: bool, publish_to: str | None, logger) -> dict:
     """Changes, marts and publish: only what the run's input state needs (flows/state.py). A run that
@@ -220,13 +241,10 @@ def refresh(
             flow_run_id=str(prefect_flow_run.id) if prefect_flow_run.id else None,
             deployment=prefect_deployment.name if prefect_deployment.id else None,
         )
-        replayed = pipeline.replay_vintages_if_new(where, [s for s in chosen if s.id not in overrides], mode)
-        previous = previous_fetches(where.db)
+        replayed, previous = _replay_then_previous_fetches(where, [s for s in chosen if s.id not in overrides], mode)
         fetched = {s.id: fetch_task.submit(s, mode, where.raw, previous.get(s.id), overrides.get(s.id), force)
                    for s in chosen}
-        processed = [process_task.submit(s, fetched[s.id], force) for s in chosen]
-        archived = [archive_task.submit(s, p, mode, where.raw) for s, p in zip(chosen, processed)]
-        outcomes = load_task(where.db, run, [a.result() for a in archived])
+        outcomes = load_task(where.db, run, _extract_what_changed(chosen, fetched, mode, where.raw, force))
         for o in outcomes:
             (logger.warning if o.status == "failed" else logger.info)(
                 "%s: %s (%s rows loaded, %s quarantined)%s", o.source_id, o.status, o.rows_loaded,
