@@ -126,7 +126,7 @@ def run(
                 f"[{'red' if r['result'] == 'failed' else 'yellow'}]{r['source']}[/]: {r['error']}")
     if result["replayed"]:
         console.print(f"Replayed {len(result['replayed'])} embedded vintages first (fresh warehouse): "
-                      + ", ".join(f"{r['source']} {r['valid_from']}" for r in result["replayed"]))
+                      + ", ".join(f"{r['source']} {r['recorded_from']}" for r in result["replayed"]))
         for r in result["replayed"]:
             for note in r["notes"]:
                 console.print(f"[yellow]{r['source']} {r['vintage']}[/]: {note}")
@@ -158,7 +158,10 @@ def _answered_before_prefect(mode: str, *, force: bool, options: list) -> bool:
 
 def _published_connection(folder: Path):
     import duckdb
-    con = duckdb.connect()
+
+    from warehouse.db import in_utc
+
+    con = in_utc(duckdb.connect())
     con.execute("CREATE SCHEMA marts")
     for parquet in sorted(folder.glob("*.parquet")):
         con.execute(f"CREATE VIEW marts.{parquet.stem} AS SELECT * FROM read_parquet('{parquet}')")
@@ -244,7 +247,7 @@ def backfill(
             results = pipeline.backfill(source, where, rebuild=rebuild)
     except (CatalogError, WarehouseBusy, pipeline.BackfillError) as exc:
         fail(str(exc), 2)
-    cols = ["vintage", "valid_from", "status", "opened", "closed", "error"]
+    cols = ["vintage", "recorded_from", "status", "opened", "closed", "error"]
     console.print(_table(f"Backfill {source_id}", cols, [[r[c] for c in cols] for r in results]))
     for r in results:
         for note in r["notes"]:
@@ -267,7 +270,7 @@ def history(
     if frame.empty:
         fail(f"no figures for {area!r} ({code}){' and metric ' + metric if metric else ''}", 2)
     cols = ["metric", "publication_id", "reference_date", "qualifier", "value", "value_low", "value_high",
-            "review_status", "valid_from", "valid_to"]
+            "review_status", "recorded_from", "recorded_to", "closed_reason"]
     _print_frame(frame, cols if format == "table" else list(frame.columns), format,
                  title=f"{code}: {len(frame)} versions")
 
@@ -290,7 +293,7 @@ def diff(
         counts = diff_counts(frame)
         console.print(_table(f"Changes {run_a} → {run_b}", list(counts.columns), counts.values.tolist()))
         shown = frame.head(limit)
-        _print_frame(shown, ["table", "change", "what", "old_value", "new_value"], format,
+        _print_frame(shown, ["table", "change", "what", "old_value", "new_value", "closed_reason"], format,
                      title=f"Rows ({len(shown)} of {len(frame)}; --format csv for all)")
         return
     _print_frame(frame, list(frame.columns), format)
