@@ -1,5 +1,9 @@
 """Build the marts: one SQL model per file in warehouse/marts/, each validated against its
-pandera contract (schemas/published.py) and documented with COMMENT ON from it."""
+pandera contract (schemas/published.py) and documented with COMMENT ON from it.
+
+Files in warehouse/marts/ whose name starts with "_" are not marts: they hold the macros the
+marts share (`_interval_rules.sql`: how qualifiers travel into derived numbers) and are run
+first, in name order."""
 from __future__ import annotations
 
 import re
@@ -19,7 +23,17 @@ class MartError(RuntimeError):
 
 
 def model_files() -> dict[str, Path]:
-    return {p.stem: p for p in sorted(MARTS_DIR.glob("*.sql"))}
+    return {p.stem: p for p in sorted(MARTS_DIR.glob("*.sql")) if not p.name.startswith("_")}
+
+
+def rule_files() -> list[Path]:
+    """The shared macro files (e.g. _interval_rules.sql), run before any mart."""
+    return sorted(MARTS_DIR.glob("_*.sql"))
+
+
+def load_rules(con: duckdb.DuckDBPyConnection) -> None:
+    for path in rule_files():
+        con.execute(path.read_text(encoding="utf-8"))
 
 
 def _literal(text: str) -> str:
@@ -38,6 +52,7 @@ def build_marts(con: duckdb.DuckDBPyConnection, names: list[str] | None = None) 
     con.execute("BEGIN TRANSACTION")
     try:
         load_regions(con)  # ref.regions / ref.region_members: the warehouse's copy of the member lists
+        load_rules(con)    # the interval macros every mart uses
         for name, path in files.items():
             if names and name not in names:
                 continue
@@ -70,14 +85,17 @@ def build_marts(con: duckdb.DuckDBPyConnection, names: list[str] | None = None) 
 # changed. A `-- depends_on: core.population, ...` line in a model's header (dbt-style) adds
 # relations the SQL does not name. A relation not listed here counts as reading every kind.
 RELATION_KINDS = {
-    "core.figures": {"figures"}, "core.accepted_readings": {"figures"}, "history.figures": {"figures"},
-    "figures_as_of": {"figures"},
-    "core.population": {"population"}, "history.population": {"population"}, "population_as_of": {"population"},
-    "ref.countries": {"countries"}, "history.countries": {"countries"}, "countries_as_of": {"countries"},
+    "core.figures": {"figures"}, "core.accepted_readings": {"figures"}, "core.pending_figures": {"figures"},
+    "core.published_rates": {"figures"}, "history.figures": {"figures"},
+    "core.population": {"population"}, "history.population": {"population"},
+    "core.publication_population": {"figures", "population"},
+    "ref.countries": {"countries"}, "history.countries": {"countries"},
     "ref.regions": set(), "ref.region_members": set(),   # flows/reference/*.csv: part of the code's state
 }
+# the time-travel macros (migrations 004, 010): figures_as_of(...), population_published_by(...), ...
+_MACRO = r"(?:figures|population|countries)_(?:as_of|as_recorded|published_by)(?=\s*\()"
 ALL_KINDS = frozenset({"figures", "population", "countries"})
-_RELATION = re.compile(r"\b((?:core|history|ref|marts|meta)\.[a-z_][a-z0-9_]*|[a-z_]+_as_of(?=\s*\())", re.I)
+_RELATION = re.compile(r"\b((?:core|history|ref|marts|meta)\.[a-z_][a-z0-9_]*|" + _MACRO + ")", re.I)
 _DEPENDS_ON = re.compile(r"^\s*--\s*depends_on:(.*)$", re.M | re.I)
 
 
@@ -94,6 +112,7 @@ def mart_dependencies(files: dict[str, Path] | None = None) -> dict[str, frozens
     for name, path in (files or model_files()).items():
         kinds: set[str] = set()
         for relation in relations(path.read_text(encoding="utf-8")):
-            kinds |= RELATION_KINDS.get(relation, ALL_KINDS)
+            macro_kind = relation.split("_")[0] if "." not in relation else None
+            kinds |= {macro_kind} if macro_kind in ALL_KINDS else RELATION_KINDS.get(relation, ALL_KINDS)
         out[name] = frozenset(kinds)
     return out
