@@ -81,10 +81,13 @@ def run(
     wait: float = typer.Option(0.0, help="Seconds to wait if another run is writing the warehouse"),
     publish_to: Optional[str] = typer.Option(None, "--publish-to", metavar="PATH_OR_URL",
                                              help="Also deliver the bundle here: a path or fsspec URL (s3://, file://, ...)"),
+    accept_shrink: list[str] = typer.Option([], "--accept-shrink", metavar="ID",
+                                            help="Load this source even if its new document is much smaller (repeatable)"),
 ) -> None:
     """Fetch, validate and load the sources, rebuild the marts and publish the bundle."""
     if mode not in ("mirror", "live"):
         fail(f"--mode must be mirror or live, not {mode!r}")
+    from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from flows import pipeline
@@ -100,12 +103,13 @@ def run(
         def show(source_id: str, stage: str, detail: str) -> None:
             if source_id not in tasks:
                 tasks[source_id] = progress.add_task("", source=source_id, total=None)
-            progress.update(tasks[source_id], description=f"{stage}: {detail}"[:90])
+            progress.update(tasks[source_id], description=escape(f"{stage}: {detail}"[:90]))
 
         pipeline.PROGRESS = show
         try:
             result = refresh(sources=source or None, mode=mode, url_overrides=overrides, force=force,
-                             publish=publish, trigger="cli", wait_for_writer_seconds=wait, publish_to=publish_to)
+                             publish=publish, trigger="cli", wait_for_writer_seconds=wait, publish_to=publish_to,
+                             accept_shrink=accept_shrink)
         except (CatalogError, WarehouseBusy, ValueError) as exc:
             progress.stop()
             fail(str(exc), 2)
@@ -115,36 +119,48 @@ def run(
     columns = ["source", "fetch", "result", "rows loaded", "rows quarantined", "versions opened", "versions closed"]
     console.print(_table(f"Run {result['run_id']}: {result['status']}", columns,
                          [[r[c] for c in columns] for r in rows], max_width=32))
+    # errors and notes quote documents: escaped, never read as Rich markup
+    for gone in result.get("interrupted") or []:
+        err.print(f"[yellow]run {escape(gone)} never finished (interrupted); marked 'interrupted' in meta.runs[/]")
     for r in rows:
         if r["error"]:
             (err if r["result"] == "failed" else console).print(
-                f"[{'red' if r['result'] == 'failed' else 'yellow'}]{r['source']}[/]: {r['error']}")
+                f"[{'red' if r['result'] == 'failed' else 'yellow'}]{escape(r['source'])}[/]: {escape(r['error'])}")
     if result["replayed"]:
         console.print(f"Replayed {len(result['replayed'])} embedded vintages first (fresh warehouse): "
                       + ", ".join(f"{r['source']} {r['recorded_from']}" for r in result["replayed"]))
         for r in result["replayed"]:
             for note in r["notes"]:
-                console.print(f"[yellow]{r['source']} {r['vintage']}[/]: {note}")
+                console.print(f"[yellow]{escape(r['source'])} {escape(r['vintage'])}[/]: {escape(note)}")
     console.print("Marts: " + ", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()))
     console.print(f"Pipeline work inside the flow: {result['seconds']:.1f} s")
     console.print(f"Warehouse: [bold]{result['warehouse']}[/]")
     if result["published"]:
         console.print(f"Published bundle: [bold]{result['published']}[/]")
+    if result.get("publish_error"):
+        err.print(f"[bold red]error:[/] {escape(result['publish_error'])}", soft_wrap=True)
     console.print(f"Try: ftf sql \"{EXAMPLE_QUERY}\"")
-    if result["status"] == "failed":
+    if result["status"] in ("failed", "published_failed"):
         raise typer.Exit(1)
 
 
-def _published_connection(folder: Path):
-    import duckdb
+def _sandboxed_connection(*, published: bool):
+    """`ftf sql`'s connection: read-only, no file access outside the data folder (or the published
+    bundle), no extensions, capped memory/threads, locked configuration (warehouse.db.connect_sandboxed)."""
+    from warehouse.db import WarehouseBusy, connect_sandboxed
 
-    from warehouse.db import in_utc
-
-    con = in_utc(duckdb.connect())
-    con.execute("CREATE SCHEMA marts")
-    for parquet in sorted(folder.glob("*.parquet")):
-        con.execute(f"CREATE VIEW marts.{parquet.stem} AS SELECT * FROM read_parquet('{parquet}')")
-    return con
+    where = data_paths()
+    if published:
+        views = {f"marts.{p.stem}": p for p in sorted(where.published.glob("*.parquet"))}
+        return connect_sandboxed(None, allowed_directories=[where.published], parquet_views=views)
+    try:
+        return connect_sandboxed(where.db, allowed_directories=[where.home])
+    except WarehouseBusy:
+        fail(f"a run is writing the warehouse right now ({where.db}); try again in a moment, or query the last "
+             f"published bundle: ftf sql --published \"select * from marts.fighters_per_million limit 5\" "
+             f"(files in {where.published})", 3)
+    except FileNotFoundError as exc:
+        fail(str(exc), 2)
 
 
 @app.command()
@@ -152,17 +168,20 @@ def sql(
     query: str = typer.Argument(..., help="One SQL query (read-only)"),
     format: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
     published: bool = typer.Option(False, help="Query the published Parquet bundle (marts.*) instead of the warehouse"),
+    timeout: float = typer.Option(60.0, help="Stop the query after this many seconds"),
 ) -> None:
-    """Run one read-only query on the warehouse (or on the published bundle)."""
-    import duckdb
+    """Run one read-only query on the warehouse (or on the published bundle), sandboxed: one
+    SELECT statement, no files outside the data folder, no extensions, a statement timeout."""
+    from rich.markup import escape
 
-    con = _open_read_only(published=published)
+    from warehouse.sandbox import QueryRefused, run_read_query
+
+    con = _sandboxed_connection(published=published)
     try:
-        cursor = con.execute(query)
-        columns = [d[0] for d in cursor.description] if cursor.description else []
-        rows = cursor.fetchall() if columns else []
-    except duckdb.Error as exc:
-        fail(f"query failed: {str(exc).splitlines()[0]}", 2)
+        columns, rows = run_read_query(con, query, timeout_seconds=timeout)
+    except QueryRefused as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)  # one line, however narrow
+        raise typer.Exit(2) from None
     finally:
         con.close()
     if format == "csv":
@@ -341,21 +360,9 @@ def _evaluate_claims(folders: list[Path]) -> None:
 
 
 def _open_read_only(*, published: bool = False):
-    """A read-only connection to the warehouse (or to the published bundle), with a clear
-    message instead of DuckDB's lock error when a run holds the file."""
-    from warehouse.db import WarehouseBusy, connect
-
-    where = data_paths()
-    if published:
-        return _published_connection(where.published)
-    try:
-        return connect(where.db, read_only=True)
-    except WarehouseBusy:
-        fail(f"a run is writing the warehouse right now ({where.db}); try again in a moment, or query the last "
-             f"published bundle: ftf sql --published \"select * from marts.fighters_per_million limit 5\" "
-             f"(files in {where.published})", 3)
-    except FileNotFoundError as exc:
-        fail(str(exc), 2)
+    """A read-only connection to the warehouse (or to the published bundle), sandboxed like
+    `ftf sql`'s, with a clear message instead of DuckDB's lock error when a run holds the file."""
+    return _sandboxed_connection(published=published)
 
 
 def _read(fn):
