@@ -5,7 +5,7 @@ BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup browser run test clean help server deploy worker e2e faults bench-claims
+.PHONY: setup browser run test clean help server deploy worker e2e faults bench-claims bench
 
 help:
 	@echo "make run    - set up .venv and run the main job on the embedded mirror (offline)"
@@ -16,6 +16,7 @@ help:
 	@echo "make e2e    - end-to-end test on a real server and worker (about 2 minutes)"
 	@echo "make faults - the fault matrix: hostile documents, HTTP, warehouse, SQL, kill -9 (prints case -> outcome)"
 	@echo "make bench-claims - precision/recall of the claim extractor on the labelled devset and held-out sentences"
+	@echo "make bench  - no-op and one-source runs against the Prefect floor (a few minutes; BENCH_ARGS=--cold)"
 
 # uv installs the hash-checked lock in seconds; pip is the fallback when uv cannot be had.
 UV_VERSION := 0.13.9
@@ -73,6 +74,10 @@ worker: export FTF_PROJECT_DIR ?= $(CURDIR)
 worker: setup
 	@$(BIN)/python -m flows.serve wait "$$PREFECT_API_URL" 30
 	$(BIN)/prefect worker start --pool ftf-process --type process
+
+# bench/noop/run_bench.py: medians of several runs in bench/results/ (not a timed test).
+bench: setup
+	$(BIN)/python bench/noop/run_bench.py $(BENCH_ARGS)
 
 e2e: setup
 	FTF_E2E=1 $(BIN)/python -m pytest tests/e2e -p no:cacheprovider --durations=0 -s

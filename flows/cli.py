@@ -12,6 +12,9 @@ from typing import Optional
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
+# Fast start: at module level only typer, rich and flows.config. Each command imports what it
+# needs inside its body, so `ftf --help`, `ftf sql`, `ftf history` and `ftf sources` never load
+# Prefect, pandera or altair (tests/test_cli_imports.py); only `ftf run` pays for the flow.
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
@@ -87,6 +90,8 @@ def run(
     """Fetch, validate and load the sources, rebuild the marts and publish the bundle."""
     if mode not in ("mirror", "live"):
         fail(f"--mode must be mirror or live, not {mode!r}")
+    if _answered_before_prefect(mode, force=force, options=[source, url, publish_to, not publish, accept_shrink]):
+        return
     from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -132,7 +137,8 @@ def run(
         for r in result["replayed"]:
             for note in r["notes"]:
                 console.print(f"[yellow]{escape(r['source'])} {escape(r['vintage'])}[/]: {escape(note)}")
-    console.print("Marts: " + ", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()))
+    console.print(result.get("message") or "Marts rebuilt: "
+                  + (", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()) or "none"))
     console.print(f"Pipeline work inside the flow: {result['seconds']:.1f} s")
     console.print(f"Warehouse: [bold]{result['warehouse']}[/]")
     if result["published"]:
@@ -142,6 +148,22 @@ def run(
     console.print(f"Try: ftf sql \"{EXAMPLE_QUERY}\"")
     if result["status"] in ("failed", "published_failed"):
         raise typer.Exit(1)
+
+
+def _answered_before_prefect(mode: str, *, force: bool, options: list) -> bool:
+    """A plain `ftf run` in mirror mode (no --source, --url, --force, --no-publish, --publish-to,
+    --accept-shrink): when nothing changed since the last run and its bundle is published, record an
+    'unchanged' run and say so without starting Prefect (flows/state.py). False: the run goes
+    through the flow."""
+    if mode != "mirror" or force or any(options):
+        return False
+    from flows.state import answer_before_prefect
+
+    answered = answer_before_prefect(data_paths(), parameters={
+        "sources": [], "mode": "mirror", "url_overrides": {}, "force": False, "publish": True, "publish_to": None})
+    if answered:
+        console.print(f"Run {answered[0]}: nothing changed since run {answered[1]}; published bundle is current")
+    return answered is not None
 
 
 def _sandboxed_connection(*, published: bool):

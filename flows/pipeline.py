@@ -383,12 +383,13 @@ def backfill(source: Source, where: Paths, *, rebuild: bool = False) -> list[dic
     return results
 
 
-def replay_vintages_if_new(where: Paths, sources: list[Source], mode: str) -> list[dict]:
+def replay_vintages_if_new(where: Paths, sources: list[Source], mode: str, known: dict | None = None) -> list[dict]:
     """On a fresh warehouse, replay each source's embedded vintages first so history starts
-    with real revisions instead of the day this machine first ran."""
+    with real revisions instead of the day this machine first ran. `known`: previous_fetches()."""
     from warehouse.load import previous_fetches
 
-    known = previous_fetches(where.db) if where.db.exists() else {}
+    if known is None:
+        known = previous_fetches(where.db) if where.db.exists() else {}
     replayed = []
     for source in sources:
         if source.vintages and source.id not in known:
