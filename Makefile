@@ -5,7 +5,7 @@ BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup browser run test clean help server deploy worker e2e bench-scale e2e-multi
+.PHONY: setup browser run test clean help server deploy worker e2e faults bench-claims bench bench-scale e2e-multi
 
 help:
 	@echo "make run    - set up .venv and run the main job on the embedded mirror (offline)"
@@ -14,6 +14,9 @@ help:
 	@echo "make deploy - create the ftf-process work pool and the refresh-daily / refresh-manual deployments"
 	@echo "make worker - start a process worker that runs the deployments' flow runs"
 	@echo "make e2e    - end-to-end test on a real server and worker (about 2 minutes)"
+	@echo "make faults - the fault matrix: hostile documents, HTTP, warehouse, SQL, kill -9 (prints case -> outcome)"
+	@echo "make bench-claims - precision/recall of the claim extractor on the labelled devset and held-out sentences"
+	@echo "make bench  - no-op and one-source runs against the Prefect floor (a few minutes; BENCH_ARGS=--cold)"
 	@echo "make bench-scale ROWS=N - N invented GED events through the real pipeline vs the DuckDB floor (default 10,000,000)"
 	@echo "make e2e-multi - two workers on a PostgreSQL-backed Prefect server racing to load (one writer at a time)"
 
@@ -74,8 +77,22 @@ worker: setup
 	@$(BIN)/python -m flows.serve wait "$$PREFECT_API_URL" 30
 	$(BIN)/prefect worker start --pool ftf-process --type process
 
+# bench/noop/run_bench.py: medians of several runs in bench/results/ (not a timed test).
+bench: setup
+	$(BIN)/python bench/noop/run_bench.py $(BENCH_ARGS)
+
 e2e: setup
 	FTF_E2E=1 $(BIN)/python -m pytest tests/e2e -p no:cacheprovider --durations=0 -s
+
+# The fault matrix (tests/faults/, README "Safety and failure"): about 5-8 minutes with its real
+# processes (kill -9 of a run, Prefect task retries), so CI runs it beside `make test`, not inside it.
+faults: setup
+	FTF_FAULTS=1 $(BIN)/python -m pytest tests/faults -p no:cacheprovider -p no:randomly -q
+
+# ---- claims: precision / recall of flows/claims (README "What to expect from the extractor").
+# The devset (real news, used for development) and the held-out sentences (never tuned on) are scored apart.
+bench-claims: setup
+	@$(BIN)/ftf claims --evaluate tests/claims/devset --evaluate tests/claims/heldout
 
 # ---- Scale (issue 12): event datasets at ten million rows; runs spread over machines ------------
 ROWS ?= 10000000

@@ -12,6 +12,9 @@ from typing import Optional
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
+# Fast start: at module level only typer, rich and flows.config. Each command imports what it
+# needs inside its body, so `ftf --help`, `ftf sql`, `ftf history` and `ftf sources` never load
+# Prefect, pandera or altair (tests/test_cli_imports.py); only `ftf run` pays for the flow.
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
@@ -81,10 +84,15 @@ def run(
     wait: float = typer.Option(0.0, help="Seconds to wait if another run is writing the warehouse"),
     publish_to: Optional[str] = typer.Option(None, "--publish-to", metavar="PATH_OR_URL",
                                              help="Also deliver the bundle here: a path or fsspec URL (s3://, file://, ...)"),
+    accept_shrink: list[str] = typer.Option([], "--accept-shrink", metavar="ID",
+                                            help="Load this source even if its new document is much smaller (repeatable)"),
 ) -> None:
     """Fetch, validate and load the sources, rebuild the marts and publish the bundle."""
     if mode not in ("mirror", "live"):
         fail(f"--mode must be mirror or live, not {mode!r}")
+    if _answered_before_prefect(mode, force=force, options=[source, url, publish_to, not publish, accept_shrink]):
+        return
+    from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from flows import pipeline
@@ -100,12 +108,13 @@ def run(
         def show(source_id: str, stage: str, detail: str) -> None:
             if source_id not in tasks:
                 tasks[source_id] = progress.add_task("", source=source_id, total=None)
-            progress.update(tasks[source_id], description=f"{stage}: {detail}"[:90])
+            progress.update(tasks[source_id], description=escape(f"{stage}: {detail}"[:90]))
 
         pipeline.PROGRESS = show
         try:
             result = refresh(sources=source or None, mode=mode, url_overrides=overrides, force=force,
-                             publish=publish, trigger="cli", wait_for_writer_seconds=wait, publish_to=publish_to)
+                             publish=publish, trigger="cli", wait_for_writer_seconds=wait, publish_to=publish_to,
+                             accept_shrink=accept_shrink)
         except (CatalogError, WarehouseBusy, ValueError) as exc:
             progress.stop()
             fail(str(exc), 2)
@@ -115,36 +124,65 @@ def run(
     columns = ["source", "fetch", "result", "rows loaded", "rows quarantined", "versions opened", "versions closed"]
     console.print(_table(f"Run {result['run_id']}: {result['status']}", columns,
                          [[r[c] for c in columns] for r in rows], max_width=32))
+    # errors and notes quote documents: escaped, never read as Rich markup
+    for gone in result.get("interrupted") or []:
+        err.print(f"[yellow]run {escape(gone)} never finished (interrupted); marked 'interrupted' in meta.runs[/]")
     for r in rows:
         if r["error"]:
             (err if r["result"] == "failed" else console).print(
-                f"[{'red' if r['result'] == 'failed' else 'yellow'}]{r['source']}[/]: {r['error']}")
+                f"[{'red' if r['result'] == 'failed' else 'yellow'}]{escape(r['source'])}[/]: {escape(r['error'])}")
     if result["replayed"]:
         console.print(f"Replayed {len(result['replayed'])} embedded vintages first (fresh warehouse): "
                       + ", ".join(f"{r['source']} {r['recorded_from']}" for r in result["replayed"]))
         for r in result["replayed"]:
             for note in r["notes"]:
-                console.print(f"[yellow]{r['source']} {r['vintage']}[/]: {note}")
-    console.print("Marts: " + ", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()))
+                console.print(f"[yellow]{escape(r['source'])} {escape(r['vintage'])}[/]: {escape(note)}")
+    console.print(result.get("message") or "Marts rebuilt: "
+                  + (", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()) or "none"))
     console.print(f"Pipeline work inside the flow: {result['seconds']:.1f} s")
     console.print(f"Warehouse: [bold]{result['warehouse']}[/]")
     if result["published"]:
         console.print(f"Published bundle: [bold]{result['published']}[/]")
+    if result.get("publish_error"):
+        err.print(f"[bold red]error:[/] {escape(result['publish_error'])}", soft_wrap=True)
     console.print(f"Try: ftf sql \"{EXAMPLE_QUERY}\"")
-    if result["status"] == "failed":
+    if result["status"] in ("failed", "published_failed"):
         raise typer.Exit(1)
 
 
-def _published_connection(folder: Path):
-    import duckdb
+def _answered_before_prefect(mode: str, *, force: bool, options: list) -> bool:
+    """A plain `ftf run` in mirror mode (no --source, --url, --force, --no-publish, --publish-to,
+    --accept-shrink): when nothing changed since the last run and its bundle is published, record an
+    'unchanged' run and say so without starting Prefect (flows/state.py). False: the run goes
+    through the flow."""
+    if mode != "mirror" or force or any(options):
+        return False
+    from flows.state import answer_before_prefect
 
-    from warehouse.db import in_utc
+    answered = answer_before_prefect(data_paths(), parameters={
+        "sources": [], "mode": "mirror", "url_overrides": {}, "force": False, "publish": True, "publish_to": None})
+    if answered:
+        console.print(f"Run {answered[0]}: nothing changed since run {answered[1]}; published bundle is current")
+    return answered is not None
 
-    con = in_utc(duckdb.connect())
-    con.execute("CREATE SCHEMA marts")
-    for parquet in sorted(folder.glob("*.parquet")):
-        con.execute(f"CREATE VIEW marts.{parquet.stem} AS SELECT * FROM read_parquet('{parquet}')")
-    return con
+
+def _sandboxed_connection(*, published: bool):
+    """`ftf sql`'s connection: read-only, no file access outside the data folder (or the published
+    bundle), no extensions, capped memory/threads, locked configuration (warehouse.db.connect_sandboxed)."""
+    from warehouse.db import WarehouseBusy, connect_sandboxed
+
+    where = data_paths()
+    if published:
+        views = {f"marts.{p.stem}": p for p in sorted(where.published.glob("*.parquet"))}
+        return connect_sandboxed(None, allowed_directories=[where.published], parquet_views=views)
+    try:
+        return connect_sandboxed(where.db, allowed_directories=[where.home])
+    except WarehouseBusy:
+        fail(f"a run is writing the warehouse right now ({where.db}); try again in a moment, or query the last "
+             f"published bundle: ftf sql --published \"select * from marts.fighters_per_million limit 5\" "
+             f"(files in {where.published})", 3)
+    except FileNotFoundError as exc:
+        fail(str(exc), 2)
 
 
 @app.command()
@@ -152,17 +190,20 @@ def sql(
     query: str = typer.Argument(..., help="One SQL query (read-only)"),
     format: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
     published: bool = typer.Option(False, help="Query the published Parquet bundle (marts.*) instead of the warehouse"),
+    timeout: float = typer.Option(60.0, help="Stop the query after this many seconds"),
 ) -> None:
-    """Run one read-only query on the warehouse (or on the published bundle)."""
-    import duckdb
+    """Run one read-only query on the warehouse (or on the published bundle), sandboxed: one
+    SELECT statement, no files outside the data folder, no extensions, a statement timeout."""
+    from rich.markup import escape
 
-    con = _open_read_only(published=published)
+    from warehouse.sandbox import QueryRefused, run_read_query
+
+    con = _sandboxed_connection(published=published)
     try:
-        cursor = con.execute(query)
-        columns = [d[0] for d in cursor.description] if cursor.description else []
-        rows = cursor.fetchall() if columns else []
-    except duckdb.Error as exc:
-        fail(f"query failed: {str(exc).splitlines()[0]}", 2)
+        columns, rows = run_read_query(con, query, timeout_seconds=timeout)
+    except QueryRefused as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)  # one line, however narrow
+        raise typer.Exit(2) from None
     finally:
         con.close()
     if format == "csv":
@@ -280,12 +321,22 @@ def diff(
 
 @app.command()
 def claims(
-    location: str = typer.Argument(..., help="A text, HTML or PDF file, or an http(s) URL"),
+    location: str = typer.Argument("", help="A text, HTML or PDF file, or an http(s) URL"),
     format: str = typer.Option("table", "--format", "-f", help="jsonl or table"),
     unresolved: bool = typer.Option(False, help="Also list figures that could not be tied to an area or metric"),
+    low_confidence: bool = typer.Option(False, "--low-confidence", help="Also list low-confidence claims (headlines, captions)"),
+    evaluate: list[Path] = typer.Option(None, "--evaluate", help="Score the extractor on a labelled folder (<name>.txt + <name>.csv); repeatable"),
 ) -> None:
     """Read figures out of prose: one figure per line with area, metric, value/range/share, qualifier, quote, page."""
     import tempfile
+
+    if evaluate:
+        _evaluate_claims(evaluate)
+        return
+    if not location:
+        fail("give a file or URL to read, or --evaluate FOLDER", 2)
+
+    from rich.markup import escape
 
     from flows.claims.extract import claims_to_jsonl, claims_to_table, extract_all_from_document
     from flows.claims.read import ClaimsInputError
@@ -301,6 +352,8 @@ def claims(
         result = extract_all_from_document(got.body or b"", name=location.rsplit("/", 1)[-1])
     except ClaimsInputError as exc:
         fail(f"{location}: {exc}", 2)
+    if low_confidence:
+        result.claims = sorted(result.claims + result.low_confidence, key=lambda c: (c.page or 0, c.quote_start))
     if format == "jsonl":
         sys.stdout.write(claims_to_jsonl(result.claims))
         if unresolved:
@@ -308,30 +361,30 @@ def claims(
         return
     console.print(claims_to_table(result.claims), markup=False, highlight=False, soft_wrap=True)
     for claim in result.claims:
-        console.print(f"[dim]{claim.area} {claim.metric}:[/] {claim.quote}", highlight=False)
+        console.print(f"[dim]{claim.area} {claim.metric} ({escape(claim.attributed_to)}):[/] {escape(claim.quote)}",
+                      highlight=False)
     console.print(f"{len(result.claims)} figure(s); {len(result.unresolved)} unresolved"
                   + ("" if unresolved or not result.unresolved else " (--unresolved to list them)"))
     if unresolved:
         for u in result.unresolved:
-            console.print(f"[yellow]unresolved[/] {u.figure!r} ({u.reason}): {u.quote}", highlight=False)
+            console.print(f"[yellow]unresolved[/] {escape(repr(u.figure))} ({escape(u.reason)}): {escape(u.quote)}",
+                          highlight=False)
+
+
+def _evaluate_claims(folders: list[Path]) -> None:
+    """Precision, recall and F1 of the claim extractor on labelled folders (make bench-claims)."""
+    from flows.claims.evaluate import evaluate_dir, format_report
+
+    for folder in folders:
+        if not folder.is_dir():
+            fail(f"--evaluate {folder}: not a folder of labelled texts", 2)
+        sys.stdout.write(format_report(evaluate_dir(folder), title=f"claims benchmark: {folder}") + "\n")
 
 
 def _open_read_only(*, published: bool = False):
-    """A read-only connection to the warehouse (or to the published bundle), with a clear
-    message instead of DuckDB's lock error when a run holds the file."""
-    from warehouse.db import WarehouseBusy, connect
-
-    where = data_paths()
-    if published:
-        return _published_connection(where.published)
-    try:
-        return connect(where.db, read_only=True)
-    except WarehouseBusy:
-        fail(f"a run is writing the warehouse right now ({where.db}); try again in a moment, or query the last "
-             f"published bundle: ftf sql --published \"select * from marts.fighters_per_million limit 5\" "
-             f"(files in {where.published})", 3)
-    except FileNotFoundError as exc:
-        fail(str(exc), 2)
+    """A read-only connection to the warehouse (or to the published bundle), sandboxed like
+    `ftf sql`'s, with a clear message instead of DuckDB's lock error when a run holds the file."""
+    return _sandboxed_connection(published=published)
 
 
 def _read(fn):

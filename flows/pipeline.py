@@ -17,7 +17,8 @@ from flows.catalog import Source
 from flows.download import download
 from flows.config import Paths
 from flows.extractors.common import schema_drift
-from flows.fetch import FetchResult, PreviousFetch, fetch_source, fetch_world_bank_pages, is_world_bank_api, read_raw
+from flows.fetch import (DEFAULT_DEADLINE_SECONDS, FetchResult, PreviousFetch, TransientFetchError, fetch_source,
+                         fetch_world_bank_pages, hosts_of, is_world_bank_api, read_raw)
 from flows.harmonise import resolve_areas, with_catalog_defaults
 from schemas.figure import FIGURE_COLUMNS, FIGURE_KEY, Figure
 from schemas.raw import RAW_MODELS
@@ -60,6 +61,8 @@ class SourceOutcome:
     validation: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     archives: list[dict] = field(default_factory=list)   # meta.fetches records of archived documents
+    assertions: dict = field(default_factory=dict)       # source.toml [assertions] (warehouse/guards.py)
+    accept_shrink: bool = False                          # --accept-shrink: waive min_rows / max_closed_share
     kept_keys: pd.DataFrame | None = field(default=None, repr=False)   # identities of quarantined rows
     opened: int = 0
     closed: int = 0
@@ -83,17 +86,29 @@ class SourceOutcome:
 
 
 # --------------------------------------------------------------------------- fetch
+def allowed_hosts(source: Source) -> set[str]:
+    """Hosts a source's fetches, redirects and archived documents may reach: `allowed_hosts` in its
+    source.toml, else the hosts of its own URLs (original_url, data_url)."""
+    declared = source.raw.get("allowed_hosts")
+    return {str(h).lower() for h in declared} if declared else hosts_of(source.original_url, source.data_url)
+
+
+def fetch_options(source: Source, own_url: str) -> dict:
+    """Per-source fetch policy: allowed hosts, the source's own URLs, the deadline (`timeout`)."""
+    return {"allowed_hosts": allowed_hosts(source), "own_urls": [own_url, source.original_url, source.data_url],
+            "deadline": float(source.raw.get("timeout", DEFAULT_DEADLINE_SECONDS))}
+
+
 def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch | None,
           override: str | None = None, force: bool = False) -> FetchResult:
-    if source.kind == "events" and mode == "mirror" and not override:
-        return skipped_without_mirror(source)
+    """Fetch one source. Raises TransientFetchError (5xx, resets, truncation) for the task to retry."""
+    if source.kind == "events":
+        return fetch_release(source, mode=mode, raw_store=raw_store, previous=previous, override=override, force=force)
     url = source.url_for(mode, override)
     PROGRESS(source.id, "fetch", url)
-    if source.kind == "events":
-        transport = download            # streamed to the raw store, never held in memory
-    else:
-        transport = fetch_world_bank_pages if is_world_bank_api(url) else fetch_source
-    result = transport(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force)
+    transport = fetch_world_bank_pages if is_world_bank_api(url) else fetch_source
+    result = transport(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force,
+                       **fetch_options(source, url))
     result.previous_sha256 = previous.sha256 if previous else None
     if result.status == "unchanged" and previous is not None and previous.inputs_sha256 != source.inputs_sha256():
         result.status, result.changed = "fetched", True   # same document, new review decisions: read it again
@@ -101,12 +116,50 @@ def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch
     return result
 
 
-def skipped_without_mirror(source: Source) -> FetchResult:
-    """An event dataset has no embedded copy (nothing invented stands in for it): mirror mode skips it."""
-    now = dt.datetime.now(dt.timezone.utc)
-    return FetchResult(source.id, "", "mirror", "skipped", None, 0, None, None, None, False, now,
-                       f"{source.id}: skipped in mirror mode (no embedded copy of a {source.format} release; "
-                       f"give a real file with --url {source.id}=PATH_OR_URL)", None, 0)
+def accept_shrink(outcomes: list[SourceOutcome], accepted: list[str] | None) -> list[SourceOutcome]:
+    """Mark the outcomes of sources named by --accept-shrink (their min_rows / max_closed_share are waived)."""
+    for outcome in outcomes:
+        outcome.accept_shrink = outcome.source_id in (accepted or [])
+    return outcomes
+
+
+def retry_transient_fetch(task, task_run, state) -> bool:
+    """Prefect retry condition of the fetch task: retry transient failures (5xx, resets, truncation) only."""
+    try:
+        state.result()
+    except TransientFetchError:
+        return True
+    except Exception:  # noqa: BLE001 - anything else is not worth another try
+        return False
+    return False
+
+
+def failed_fetch_result(source: Source, fetched) -> FetchResult:
+    """The fetch task's result, or the failed FetchResult its last exception carries (after retries)."""
+    if isinstance(fetched, TransientFetchError):
+        return fetched.result
+    if isinstance(fetched, BaseException):
+        from flows.fetch import failed_result   # an unexpected error: one line, the source failed alone
+        return failed_result(source.id, source.data_url or str(source.mirror_path), "unknown",
+                       f"{source.id}: fetch error: {type(fetched).__name__}: {fetched}")
+    return fetched
+
+
+def fetch_release(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch | None,
+                  override: str | None = None, force: bool = False) -> FetchResult:
+    """An event dataset release, streamed to the raw store (never held in memory). It has no embedded
+    copy (nothing invented stands in for it): mirror mode skips it unless --url names a real file."""
+    if mode == "mirror" and not override:
+        return FetchResult(source_id=source.id, url="", mode="mirror", status="skipped", http_status=None, bytes=0,
+                           sha256=None, etag=None, last_modified=None, changed=False,
+                           fetched_at=dt.datetime.now(dt.timezone.utc), raw_path=None, attempts=0,
+                           error=f"{source.id}: skipped in mirror mode (no embedded copy of a {source.format} "
+                                 f"release; give a real file with --url {source.id}=PATH_OR_URL)")
+    url = source.url_for(mode, override)
+    PROGRESS(source.id, "fetch", url)
+    result = download(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force)
+    PROGRESS(source.id, "fetched", result.status)
+    return result
 
 
 # --------------------------------------------------------------------------- extract + validate
@@ -116,10 +169,12 @@ def process(source: Source, fetched: FetchResult, *, force: bool = False) -> Sou
     if fetched.status == "skipped":
         return SourceOutcome(source.id, source.kind, "skipped", None, notes=[fetched.error])
     record = dict(fetched.as_record(), inputs_sha256=source.inputs_sha256())
+    repaired = [f"raw store: the stored copy of {fetched.sha256[:12]}… no longer matched its SHA-256; "
+                "repaired from the document just read"] if fetched.repaired else []
     if fetched.status == "failed":
         return SourceOutcome(source.id, source.kind, "failed", record, error=fetched.error)
     if fetched.status == "unchanged" and not force:
-        return SourceOutcome(source.id, source.kind, "unchanged", record)
+        return SourceOutcome(source.id, source.kind, "unchanged", record, notes=repaired)
     PROGRESS(source.id, "extract", f"{fetched.bytes:,} bytes")
     if source.kind == "events":
         return _prepare_events(source, fetched, record)
@@ -131,7 +186,8 @@ def process(source: Source, fetched: FetchResult, *, force: bool = False) -> Sou
         return SourceOutcome(source.id, source.kind, "failed", record,
                              error=f"{source.id}: extractor error: {type(exc).__name__}: {exc}")
     outcome.fetch = record
-    outcome.notes.extend(_drift_since_previous(fetched))
+    outcome.assertions = dict(source.raw.get("assertions", {}))
+    outcome.notes.extend(repaired + _drift_since_previous(fetched))
     PROGRESS(source.id, "validated", f"{outcome.rows_loaded} rows, {outcome.rows_quarantined} quarantined")
     return outcome
 
@@ -155,9 +211,13 @@ def archive_documents(source: Source, outcome: SourceOutcome, *, mode: str, raw_
     if mode != "live" or outcome.status != "loaded" or source.kind != "figures":
         return outcome
     urls = {source.original_url, *outcome.frame["document_url"]}
+    options = fetch_options(source, (outcome.fetch or {}).get("url") or source.original_url)
     for url in sorted(u for u in urls if isinstance(u, str) and u.startswith(("http://", "https://"))):
         PROGRESS(source.id, "archive", url)
-        got = fetch_source(source.id, url, mode=mode, raw_store=raw_store, retries=1, timeout=20)
+        try:
+            got = fetch_source(source.id, url, mode=mode, raw_store=raw_store, retries=1, timeout=20, **options)
+        except TransientFetchError as exc:
+            got = exc.result
         outcome.archives.append(dict(got.as_record(), inputs_sha256=None,
                                      outcome="archived" if got.status != "failed" else "archive_failed"))
     failed = sum(a["outcome"] == "archive_failed" for a in outcome.archives)
@@ -361,12 +421,13 @@ def backfill(source: Source, where: Paths, *, rebuild: bool = False) -> list[dic
     return results
 
 
-def replay_vintages_if_new(where: Paths, sources: list[Source], mode: str) -> list[dict]:
+def replay_vintages_if_new(where: Paths, sources: list[Source], mode: str, known: dict | None = None) -> list[dict]:
     """On a fresh warehouse, replay each source's embedded vintages first so history starts
-    with real revisions instead of the day this machine first ran."""
+    with real revisions instead of the day this machine first ran. `known`: previous_fetches()."""
     from warehouse.load import previous_fetches
 
-    known = previous_fetches(where.db) if where.db.exists() else {}
+    if known is None:
+        known = previous_fetches(where.db) if where.db.exists() else {}
     replayed = []
     for source in sources:
         if source.vintages and source.id not in known:
