@@ -91,7 +91,7 @@ RELATION_KINDS = {
     "core.publication_population": {"figures", "population"},
     "ref.countries": {"countries"}, "history.countries": {"countries"},
     "ref.regions": set(), "ref.region_members": set(),   # flows/reference/*.csv: part of the code's state
-    "history.ucdp_ged_events": {"events"}, "core.ucdp_ged_events": {"events"}, "ref.event_countries": {"events"},
+    "history.ucdp_ged_events": {"events"}, "core.ucdp_ged_events": {"events"}, "core.ucdp_ged_event_versions": {"events"}, "ref.event_countries": {"events"},
 }
 # the time-travel macros (migrations 004, 010): figures_as_of(...), population_published_by(...), ...
 _MACRO = r"(?:figures|population|countries)_(?:as_of|as_recorded|published_by)(?=\s*\()"

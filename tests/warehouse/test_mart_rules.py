@@ -9,7 +9,7 @@ import pytest
 
 from schemas.published import DERIVED_QUALIFIERS, PUBLISHED
 from tests.warehouse.test_marts import frame, mirror_warehouse
-from warehouse.marts import MARTS_DIR, model_files
+from warehouse.marts import mart_dependencies, MARTS_DIR, model_files
 
 # Every derived number a mart publishes, with the column that qualifies it (rule 5 of issue 9).
 DERIVED_NUMBERS = {
@@ -58,7 +58,8 @@ def test_no_mart_has_two_rows_for_one_grain(home, name):
     columns = ", ".join(grain)
     dupes = frame(home, f"select {columns}, count(*) as n from marts.{name} group by all having count(*) > 1")
     assert dupes.empty, f"marts.{name} has duplicate grain ({columns}):\n{dupes.head()}"
-    assert frame(home, f"select count(*) as n from marts.{name}").n[0] > 0
+    if "events" not in mart_dependencies()[name]:   # event datasets have no mirror copy: empty here
+        assert frame(home, f"select count(*) as n from marts.{name}").n[0] > 0
 
 
 @pytest.mark.parametrize("name", sorted(model_files()))

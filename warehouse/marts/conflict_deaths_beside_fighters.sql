@@ -7,7 +7,7 @@ with spans as (   -- one pass over the history: versions grouped by the publicat
     select source_id, published_on, superseded_on, country_id, country, year, type_of_violence,
            count(*) as events, sum(best) as deaths_best, sum(low) as deaths_low, sum(high) as deaths_high,
            sum(deaths_civilians) as deaths_civilians
-    from history.ucdp_ged_events
+    from core.ucdp_ged_event_versions
     group by all
 ),
 releases as (
