@@ -41,7 +41,7 @@ OPEN_QUALIFIERS = ("at_least", "more_than", "up_to", "less_than")
 INK, MUTED = "#1f2933", "#616e7c"
 PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d", "#eeca3b",
            "#ff9da6", "#79706e", "#1d4e89", "#8cd17d"]
-ACRONYMS = {"icsr", "icct", "un", "eu"}
+ACRONYMS = {"icsr", "icct", "un", "eu", "aivd", "nl", "uk", "us"}
 
 QUALIFIER_WORDS = {"exact": "", "approx": "about ", "at_least": "at least ", "more_than": "more than ",
                    "up_to": "up to ", "less_than": "less than "}
