@@ -12,24 +12,38 @@ from typing import Optional
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
+import logging  # noqa: E402
+
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from flows.config import paths as data_paths  # noqa: E402
 
+# rich_markup_mode=None: help texts are plain text ("[[vintages]]" stays as written)
 app = typer.Typer(help="ftf-warehouse: published figures on foreign terrorist fighters and returnees.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
+# the CLI prints each problem itself, once: library loggers (flows.fetch's "ftf.fetch") stay silent here
+logging.getLogger("ftf").addHandler(logging.NullHandler())
+logging.getLogger("ftf").propagate = False
 
 EXAMPLE_QUERY = ("select country_iso3, publication_id, metric, value, value_low, value_high, qualifier "
                  "from core.figures where country_iso3 = 'TUN' order by reference_date")
 
 
 def fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+    """An expected error: one line on stderr (never wrapped, text escaped for Rich), then exit `code`."""
+    line = " ".join(str(message).split())
+    err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True, highlight=False)
     raise typer.Exit(code)
+
+
+def say(text: str, *, style: str | None = None, to=None) -> None:
+    """One line of user or file text on stdout (or `to`), escaped, never wrapped."""
+    (to or console).print(escape(text), style=style, soft_wrap=True, highlight=False)
 
 
 def _cell(value) -> str:
@@ -53,22 +67,188 @@ def _cell(value) -> str:
 
 
 def _table(title: str | None, columns: list[str], rows: list, *, max_width: int | None = 60) -> Table:
-    table = Table(title=title, show_lines=False)
+    """A Rich table whose title, headers and cells are plain text (no markup is interpreted)."""
+    from rich.text import Text
+
+    table = Table(title=Text(title) if title else None, show_lines=False)
     for c in columns:
-        table.add_column(str(c), overflow="fold", max_width=max_width)
+        table.add_column(Text(str(c)), overflow="fold", max_width=max_width)
     for row in rows:
-        table.add_row(*[_cell(v) for v in row])
+        table.add_row(*[Text(_cell(v)) for v in row])
     return table
 
 
-def _parse_overrides(values: list[str]) -> dict[str, str]:
+# ---------------------------------------------------------------------------------------- ftf run
+MODES = ("mirror", "live")
+SUMMARY_COLUMNS = {"source": "source", "fetch": "fetch", "result": "result", "rows loaded": "loaded",
+                   "rows quarantined": "quarantined", "versions opened": "opened", "versions closed": "closed"}
+WIDE_ENOUGH = 110   # a terminal at least this wide gets the summary as a table, else key=value lines
+
+
+def _parse_overrides(values: list[str], known: dict) -> dict[str, str]:
+    """--url ID=URL items, checked before anything starts: the form, the id, and that a local path exists."""
     out = {}
     for item in values:
-        if "=" not in item:
-            fail(f"--url expects ID=URL, got {item!r}")
-        key, url = item.split("=", 1)
-        out[key.strip()] = url.strip()
+        key, sep, target = (part.strip() for part in item.partition("="))
+        if not sep or not key or not target:
+            fail(f"--url expects ID=URL (e.g. icsr_2015_01=https://example.org/file.csv), got {item!r}", 2)
+        if key not in known:
+            fail(f"--url {key}=...: unknown source {key!r} (ftf sources lists the ids)", 2)
+        if "://" not in target and not Path(target).expanduser().exists():
+            fail(f"--url {key}={target}: no such file", 2)
+        out[key] = target
     return out
+
+
+def _checked_run_arguments(mode: str, source: list[str], url: list[str]) -> dict[str, str]:
+    """Every argument of `ftf run` that can be wrong, checked in well under a second, before Prefect starts."""
+    from flows.catalog import CatalogError, load_catalog, select
+
+    if mode not in MODES:
+        fail(f"--mode must be mirror or live, not {mode!r}", 2)
+    try:
+        catalog = load_catalog()
+        select(catalog, list(source) or None)
+    except CatalogError as exc:
+        fail(str(exc), 2)
+    return _parse_overrides(url, catalog)
+
+
+def _final_stage(stage: str, detail: str) -> bool:
+    return stage == "validated" or (stage == "fetched" and detail in ("unchanged", "failed"))
+
+
+class PlainProgress:
+    """Progress as plain lines (stdout is a file or a pipe): one line per source event, each with
+    the seconds since the run started; no spinner frames, nothing rewritten."""
+
+    def __init__(self, stream):
+        import threading
+        import time
+
+        self._stream, self._lock, self._clock, self._started = stream, threading.Lock(), time.monotonic, time.monotonic()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+    def __call__(self, source_id: str, stage: str, detail: str) -> None:
+        with self._lock:
+            self._stream.write(f"{self._clock() - self._started:7.1f}s  {source_id:<28} {stage}: {detail}\n")
+            self._stream.flush()
+
+
+class SpinnerProgress:
+    """Progress on a terminal: one live row per source; its clock stops when the source is done."""
+
+    def __init__(self, target: Console):
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(SpinnerColumn(), TextColumn("{task.fields[source]:<28}", markup=False),
+                                  TextColumn("{task.description}", markup=False), TimeElapsedColumn(),
+                                  console=target, transient=False)
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._progress.__exit__(*exc)
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+    def __call__(self, source_id: str, stage: str, detail: str) -> None:
+        if source_id not in self._tasks:
+            self._tasks[source_id] = self._progress.add_task("", source=source_id, total=1)
+        done = _final_stage(stage, detail)
+        self._progress.update(self._tasks[source_id], description=f"{stage}: {detail}"[:90], completed=1 if done else 0)
+
+
+class NoProgress(PlainProgress):
+    """--json: nothing but the JSON document on stdout."""
+
+    def __call__(self, source_id: str, stage: str, detail: str) -> None:
+        return None
+
+
+def _progress_for(as_json: bool):
+    if as_json:
+        return NoProgress(sys.stderr)
+    return SpinnerProgress(console) if console.is_terminal else PlainProgress(sys.stdout)
+
+
+def _own_message(source_id: str, message: str) -> str:
+    """A source's error without its id repeated in front (the line already starts with the id)."""
+    prefix = f"{source_id}: "
+    while message.startswith(prefix):
+        message = message[len(prefix):]
+    return message
+
+
+def _explain_note(note: str, failed: bool) -> str:
+    """Say whether a schema-drift note needs anything doing."""
+    if "schema drift" not in note:
+        return note
+    if failed:
+        return f"{note} (this document failed: its extractor or raw model needs updating for the new layout)"
+    return (f"{note} (informational: the document loaded and its rows passed their checks; "
+            f"nothing to do)")
+
+
+def _summary_lines(result: dict) -> list[str]:
+    """The run summary as key=value lines: never wrapped, never a broken word, easy to grep."""
+    lines = [f"run={result['run_id']} status={result['status']}"]
+    for r in result["sources"]:
+        lines.append(" ".join(f"{key}={r[name]}" for name, key in SUMMARY_COLUMNS.items()))
+    return lines
+
+
+def _print_summary(result: dict) -> None:
+    rows = result["sources"]
+    if console.is_terminal and console.width >= WIDE_ENOUGH:
+        table = _table(f"Run {result['run_id']}: {result['status']}", list(SUMMARY_COLUMNS.values()),
+                       [[r[c] for c in SUMMARY_COLUMNS] for r in rows], max_width=None)
+        for column in table.columns:
+            column.no_wrap = True
+        console.print(table)
+    else:
+        for line in _summary_lines(result):
+            say(line)
+    for r in rows:
+        if r["error"]:
+            failed = r["result"] == "failed"
+            message = f"{r['source']}: {_explain_note(_own_message(r['source'], r['error']), failed)}"
+            say(message, style="red" if failed else "yellow", to=err if failed else console)
+
+
+def _report_path(result: dict) -> Path | None:
+    if not result.get("published"):
+        return None
+    from warehouse.report import REPORT
+    return Path(result["published"]) / REPORT
+
+
+def _print_result(result: dict) -> None:
+    _print_summary(result)
+    if result["replayed"]:
+        say(f"Replayed {len(result['replayed'])} embedded vintages first (fresh warehouse): "
+            + ", ".join(f"{r['source']} {r['valid_from']}" for r in result["replayed"]))
+    for r in result["replayed"]:
+        for note in r["notes"]:
+            say(f"{r['source']} {r['vintage']}: {_explain_note(note, r['status'] == 'failed')}", style="yellow")
+    say("Marts: " + ", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()))
+    say(f"Pipeline work inside the flow: {result['seconds']:.1f} s")
+    say(f"Warehouse: {result['warehouse']}  (try: ftf sql \"{EXAMPLE_QUERY}\")")
+    if result["published"]:
+        say(f"Published bundle: {result['published']}")
+        say(f"Report: {_report_path(result)}  (open it in a browser)", style="bold")
 
 
 @app.command()
@@ -81,56 +261,33 @@ def run(
     wait: float = typer.Option(0.0, help="Seconds to wait if another run is writing the warehouse"),
     publish_to: Optional[str] = typer.Option(None, "--publish-to", metavar="PATH_OR_URL",
                                              help="Also deliver the bundle here: a path or fsspec URL (s3://, file://, ...)"),
+    as_json: bool = typer.Option(False, "--json", help="Print the run's result as one JSON document (for machines)"),
 ) -> None:
     """Fetch, validate and load the sources, rebuild the marts and publish the bundle."""
-    if mode not in ("mirror", "live"):
-        fail(f"--mode must be mirror or live, not {mode!r}")
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
+    overrides = _checked_run_arguments(mode, source, url)
+    # Prefect's console handler stays quiet: this command prints each event and each problem once
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     from flows import pipeline
     from flows.catalog import CatalogError
-    from flows.refresh import refresh
+    from flows.refresh import refresh, run_trigger
     from warehouse.db import WarehouseBusy
 
-    overrides = _parse_overrides(url)
-    with Progress(SpinnerColumn(), TextColumn("[bold]{task.fields[source]:<28}"), TextColumn("{task.description}"),
-                  TimeElapsedColumn(), console=console, transient=False) as progress:
-        tasks: dict[str, int] = {}
-
-        def show(source_id: str, stage: str, detail: str) -> None:
-            if source_id not in tasks:
-                tasks[source_id] = progress.add_task("", source=source_id, total=None)
-            progress.update(tasks[source_id], description=f"{stage}: {detail}"[:90])
-
-        pipeline.PROGRESS = show
+    with _progress_for(as_json) as progress:
+        pipeline.PROGRESS = progress
         try:
-            result = refresh(sources=source or None, mode=mode, url_overrides=overrides, force=force,
-                             publish=publish, trigger="cli", wait_for_writer_seconds=wait, publish_to=publish_to)
+            with run_trigger("cli"):
+                result = refresh(sources=list(source) or None, mode=mode, url_overrides=overrides, force=force,
+                                 publish=publish, wait_for_writer_seconds=wait, publish_to=publish_to)
         except (CatalogError, WarehouseBusy, ValueError) as exc:
             progress.stop()
             fail(str(exc), 2)
         finally:
             pipeline.PROGRESS = pipeline._no_progress
-    rows = result["sources"]
-    columns = ["source", "fetch", "result", "rows loaded", "rows quarantined", "versions opened", "versions closed"]
-    console.print(_table(f"Run {result['run_id']}: {result['status']}", columns,
-                         [[r[c] for c in columns] for r in rows], max_width=32))
-    for r in rows:
-        if r["error"]:
-            (err if r["result"] == "failed" else console).print(
-                f"[{'red' if r['result'] == 'failed' else 'yellow'}]{r['source']}[/]: {r['error']}")
-    if result["replayed"]:
-        console.print(f"Replayed {len(result['replayed'])} embedded vintages first (fresh warehouse): "
-                      + ", ".join(f"{r['source']} {r['valid_from']}" for r in result["replayed"]))
-        for r in result["replayed"]:
-            for note in r["notes"]:
-                console.print(f"[yellow]{r['source']} {r['vintage']}[/]: {note}")
-    console.print("Marts: " + ", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()))
-    console.print(f"Pipeline work inside the flow: {result['seconds']:.1f} s")
-    console.print(f"Warehouse: [bold]{result['warehouse']}[/]")
-    if result["published"]:
-        console.print(f"Published bundle: [bold]{result['published']}[/]")
-    console.print(f"Try: ftf sql \"{EXAMPLE_QUERY}\"")
+    report = _report_path(result)
+    if as_json:
+        sys.stdout.write(json.dumps(dict(result, report=str(report) if report else None), default=str) + "\n")
+    else:
+        _print_result(result)
     if result["status"] == "failed":
         raise typer.Exit(1)
 
@@ -212,22 +369,28 @@ def backfill(
     rebuild: bool = typer.Option(False, help="Drop this source's history first and replay it from scratch"),
 ) -> None:
     """Replay a source's embedded vintages in order, valid from each vintage's publication date."""
-    from flows import pipeline
     from flows.catalog import CatalogError, load_catalog, select
+
+    try:
+        (source,) = select(load_catalog(), [source_id])
+    except CatalogError as exc:
+        fail(str(exc), 2)
+    if not source.vintages:   # said before the heavy imports: an argument error answers at once
+        fail(f"{source_id}: source.toml lists no [[vintages]] to replay", 2)
+    from flows import pipeline
     from warehouse.db import WarehouseBusy, writer_lock
 
     where = data_paths()
     try:
-        (source,) = select(load_catalog(), [source_id])
         with writer_lock(where.lock):
             results = pipeline.backfill(source, where, rebuild=rebuild)
-    except (CatalogError, WarehouseBusy, pipeline.BackfillError) as exc:
+    except (WarehouseBusy, pipeline.BackfillError) as exc:
         fail(str(exc), 2)
     cols = ["vintage", "valid_from", "status", "opened", "closed", "error"]
     console.print(_table(f"Backfill {source_id}", cols, [[r[c] for c in cols] for r in results]))
     for r in results:
         for note in r["notes"]:
-            console.print(f"[yellow]{r['vintage']}[/]: {note}")
+            say(f"{r['vintage']}: {_explain_note(note, r['status'] == 'failed')}", style="yellow")
 
 
 @app.command()

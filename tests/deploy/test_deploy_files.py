@@ -34,8 +34,9 @@ def test_two_deployments_of_refresh(prefect_yaml):
     deployments = {d["name"]: d for d in prefect_yaml["deployments"]}
     daily, manual = deployments["refresh-daily"], deployments["refresh-manual"]
     assert [(s["cron"], s["timezone"]) for s in daily["schedules"]] == [("0 6 * * *", "UTC")]
-    assert daily["parameters"]["mode"] == "live" and daily["parameters"]["trigger"] == "schedule"
-    assert manual["schedules"] == [] and manual["parameters"]["trigger"] == "manual"
+    assert daily["parameters"]["mode"] == "live" and manual["parameters"]["mode"] == "mirror"
+    assert manual["schedules"] == []
+    assert "trigger" not in daily["parameters"] and "trigger" not in manual["parameters"]
     for d in (daily, manual):
         path, _, function = d["entrypoint"].partition(":")
         assert (PROJECT / path).exists() and f"def {function}(" in (PROJECT / path).read_text()
@@ -117,3 +118,31 @@ def test_docker_compose_accepts_the_file(tmp_path):
     else:
         pytest.skip("neither `docker compose` (v2) nor `docker-compose` is installed")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_run_form_is_the_parameters_model_without_trigger():
+    """The UI's run form (the flow's parameter schema): the RefreshParameters fields, each titled and
+    described; sources a multi-select of catalog ids, mode a choice; no `trigger` to set by hand."""
+    from flows.catalog import load_catalog
+    from flows.refresh import RefreshParameters, refresh
+    form = refresh.parameters.model_dump()["properties"]
+    assert list(form) == list(RefreshParameters.model_fields)
+    assert "trigger" not in form
+    model = RefreshParameters.model_json_schema()["properties"]
+    for name, field in form.items():
+        assert field["title"] == model[name]["title"] and field["title"] != name, name
+        assert field["description"] == model[name]["description"] and len(field["description"]) > 20, name
+    assert form["sources"]["type"] == "array"
+    assert form["sources"]["items"]["enum"] == sorted(load_catalog())
+    assert form["mode"]["enum"] == ["mirror", "live"]
+    assert form["wait_for_writer_seconds"]["minimum"] == 0
+
+
+def test_run_form_rejects_a_source_that_is_not_in_the_catalog():
+    from prefect.exceptions import ParameterTypeError
+
+    from flows.refresh import refresh
+    assert refresh.validate_parameters({"sources": ["icsr_2015_01"]})["sources"] == ["icsr_2015_01"]
+    assert refresh.validate_parameters({"sources": None})["sources"] == []
+    with pytest.raises(ParameterTypeError):
+        refresh.validate_parameters({"sources": ["nope"]})

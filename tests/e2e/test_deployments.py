@@ -86,9 +86,9 @@ def test_ui_is_served(stack):
 def test_deploy_registers_both_deployments(stack, deployments):
     daily, manual = deployments["refresh-daily"], deployments["refresh-manual"]
     assert [(s.schedule.cron, s.schedule.timezone, s.active) for s in daily.schedules] == [("0 6 * * *", "UTC", True)]
-    assert daily.parameters["mode"] == "live" and daily.parameters["trigger"] == "schedule"
+    assert daily.parameters["mode"] == "live" and "trigger" not in daily.parameters
     assert manual.schedules == []
-    assert manual.parameters["trigger"] == "manual"
+    assert "trigger" not in manual.parameters
     for d in (daily, manual):
         assert d.work_pool_name == "ftf-process"
         assert d.entrypoint == "flows/refresh.py:refresh"
@@ -98,6 +98,8 @@ def test_deploy_registers_both_deployments(stack, deployments):
         for name in ("sources", "mode", "url_overrides", "force", "publish"):
             assert form[name].get("description"), f"parameter {name} has no description for the UI form"
         assert form["mode"]["enum"] == ["mirror", "live"]
+        assert "icsr_2015_01" in form["sources"]["items"]["enum"]
+        assert "trigger" not in form, "who started a run is Prefect's to say, not a field of the form"
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +151,7 @@ def test_both_runs_complete(two_runs, stack):
 
 def test_manual_run_lineage(two_runs):
     run = two_runs["manual"]
-    assert run.parameters["trigger"] == "manual" and run.parameters["wait_for_writer_seconds"] == 900
+    assert "trigger" not in run.parameters and run.parameters["wait_for_writer_seconds"] == 900
     row = _meta_run(two_runs["home"], run.id)
     assert row["deployment"] == "refresh-manual"
     assert row["trigger"] == "manual"
@@ -238,7 +240,7 @@ def test_ftf_serve_runs_a_deployment_started_by_hand(stack, client, tmp_path):
     home = tmp_path / "served-home"
     run = client.create_flow_run_from_deployment(daily.id, parameters={"mode": "mirror", "sources": ["icsr_2015_01"],
                                                                        "home": str(home)})
-    assert run.parameters["trigger"] == "schedule"  # the deployment's default: the run itself decides
+    assert "trigger" not in run.parameters  # the run itself asks Prefect who started it
     final = _wait_final(client, {"worker": serve}, [run.id])[run.id]
     assert final.state.is_completed(), f"{final.state.name}: {final.state.message}\n{serve.log()}"
     row = _meta_run(home, run.id)
