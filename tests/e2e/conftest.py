@@ -26,9 +26,13 @@ STOP_BOUND = 20.0      # seconds a process gets to stop on its signal before SIG
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port that is not Prefect's default 4200 (the UI must follow the port it is served on)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port != 4200:
+            return port
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -61,11 +65,12 @@ class Service:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def stop(self, sig: signal.Signals) -> str:
-        """Send `sig` to the process (by PID); SIGKILL its process group after STOP_BOUND."""
+    def stop(self, sig: signal.Signals, *, group: bool = False) -> str:
+        """Send `sig` to the process (by PID; with group=True to its process group, e.g. `make` and the
+        server it started); SIGKILL its process group after STOP_BOUND."""
         started = time.monotonic()
         if self.alive():
-            os.kill(self.proc.pid, sig)
+            (os.killpg if group else os.kill)(self.proc.pid, sig)
             try:
                 self.proc.wait(timeout=STOP_BOUND)
                 self.stopped_how = f"{sig.name}: exited {self.proc.returncode} in {time.monotonic() - started:.1f} s"
@@ -111,7 +116,8 @@ def stack(tmp_path_factory):
     services: list[Service] = []
     t0 = time.monotonic()
     server_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
-    server = Service("server", [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+    # exactly as the README says for another port: `make server PREFECT_PORT=...` (never the default 4200)
+    server = Service("server", ["make", "--no-print-directory", "-C", str(PROJECT), "server", f"PREFECT_PORT={port}"],
                      env=server_env, cwd=root, logs=logs)
     services.append(server)
     try:
@@ -133,11 +139,11 @@ def stack(tmp_path_factory):
                                     "--type", "process"], env=worker_env, cwd=worker_dir, logs=logs)
         services.append(worker)
         yield dict(api_url=api_url, env=env, root=root, server=server, worker=worker, decoy_home=decoy_home,
-                   timings=timings, logs=logs, services=services, started=t0)
+                   timings=timings, logs=logs, services=services, started=t0, port=port)
     finally:
         # worker (and `ftf serve`, if a test started one) before the server: SIGINT = Ctrl-C
         for service in reversed(services[1:]):
             service.stop(signal.SIGINT)
-        server.stop(signal.SIGTERM)
+        server.stop(signal.SIGTERM, group=True)
         timings["total"] = time.monotonic() - t0
         print("[e2e] timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))

@@ -83,6 +83,43 @@ def test_ui_is_served(stack):
         assert r.status == 200 and "<html" in r.read(4096).decode("utf-8", "replace").lower()
 
 
+def test_ui_settings_advertise_the_port_the_server_runs_on(stack):
+    """The UI asks /ui-settings where the API is: it must be this server's port, not 4200."""
+    import urllib.request
+    base = stack["api_url"].removesuffix("/api")
+    with urllib.request.urlopen(f"{base}/ui-settings", timeout=10) as r:
+        settings = json.loads(r.read())
+    assert settings["api_url"] == stack["api_url"] and stack["port"] != 4200
+    with urllib.request.urlopen(f"{settings['api_url']}/health", timeout=10) as r:
+        assert r.status == 200
+
+
+def test_ui_pages_load_data_in_a_browser(stack, deployments):
+    """Headless Chromium opens the Deployments page on the non-default port and sees both deployments."""
+    import shutil
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("no chromium/chromedriver (make browser installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service as DriverService
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900"):
+        options.add_argument(arg)
+    options.binary_location = shutil.which("chromium")
+    driver = webdriver.Chrome(service=DriverService(shutil.which("chromedriver")), options=options)
+    try:
+        driver.get(stack["api_url"].removesuffix("/api") + "/deployments")
+        deadline, text = time.monotonic() + 60, ""
+        while time.monotonic() < deadline:
+            text = driver.find_element("tag name", "body").text
+            if "refresh-daily" in text and "refresh-manual" in text:
+                break
+            time.sleep(1)
+        assert "Can't connect" not in text, text[:500]
+        assert "refresh-daily" in text and "refresh-manual" in text, text[:1000]
+    finally:
+        driver.quit()
+
+
 def test_deploy_registers_both_deployments(stack, deployments):
     daily, manual = deployments["refresh-daily"], deployments["refresh-manual"]
     assert [(s.schedule.cron, s.schedule.timezone, s.active) for s in daily.schedules] == [("0 6 * * *", "UTC", True)]
