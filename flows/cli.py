@@ -24,7 +24,10 @@ from flows.config import paths as data_paths  # noqa: E402
 # rich_markup_mode=None: help texts are plain text ("[[vintages]]" stays as written)
 app = typer.Typer(help="ftf-warehouse: published figures on foreign terrorist fighters and returnees.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
-console = Console()
+# Off a terminal (a file, a pipe, a worker's log) Rich would squeeze tables to 80 columns and break
+# words: there the width is wide (or $COLUMNS), so rows stay whole and grep-able.
+OFF_TERMINAL_WIDTH = 240
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else OFF_TERMINAL_WIDTH)
 err = Console(stderr=True, soft_wrap=True)
 # the CLI prints each problem itself, once: library loggers (flows.fetch's "ftf.fetch") stay silent here
 logging.getLogger("ftf").addHandler(logging.NullHandler())
@@ -393,13 +396,32 @@ def backfill(
             say(f"{r['vintage']}: {_explain_note(note, r['status'] == 'failed')}", style="yellow")
 
 
+def _figure_value(row) -> str:
+    """A figure's number as published: the point value, else the range, else the share."""
+    if _cell(row.get("value")):
+        return _cell(row["value"])
+    low, high = _cell(row.get("value_low")), _cell(row.get("value_high"))
+    if low or high:
+        return f"{low}–{high}"
+    return f"{_cell(row.get('share'))} share" if _cell(row.get("share")) else ""
+
+
+def _recorded(row) -> str:
+    """When the warehouse held this version: from → to (or 'current')."""
+    start = row.get("recorded_from", row.get("valid_from"))
+    end = row.get("recorded_to", row.get("valid_to"))
+    return f"{_cell(start)} → {_cell(end) or 'current'}"
+
+
 @app.command()
 def history(
     area: str = typer.Argument(..., help="ISO3 code, region code (EU, WLD, ...) or a country name"),
     metric: Optional[str] = typer.Option(None, "--metric", "-m", help="Only this metric (travelled, returned, ...)"),
     format: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
 ) -> None:
-    """Every version of every figure for a country or region, with publication and validity."""
+    """Every version of every figure for a country or region: source, publication, review status and validity."""
+    if format not in ("table", "csv", "json"):
+        fail(f"--format must be table, csv or json, not {format!r}", 2)
     from flows.countries import harmonise
     from flows.harmonise import region_codes
     from warehouse.changes import area_history
@@ -408,10 +430,24 @@ def history(
     frame = _read(lambda con: area_history(con, code, metric))
     if frame.empty:
         fail(f"no figures for {area!r} ({code}){' and metric ' + metric if metric else ''}", 2)
-    cols = ["metric", "publication_id", "reference_date", "qualifier", "value", "value_low", "value_high",
-            "review_status", "valid_from", "valid_to"]
-    _print_frame(frame, cols if format == "table" else list(frame.columns), format,
-                 title=f"{code}: {len(frame)} versions")
+    if format != "table":
+        _print_frame(frame, list(frame.columns), format)
+        return
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    columns = ["source", "publication", "metric", "reference date", "qualifier", "value", "review", "recorded"]
+    rows = [[r["source_id"], r["publication_id"], r["metric"] + (f" ({r['variant']})" if r.get("variant") else ""),
+             r["reference_date"], r["qualifier"], _figure_value(r), r["review_status"], _recorded(r)]
+            for r in records]
+    if "closed_reason" in frame.columns:
+        columns.append("closed because")
+        for row, r in zip(rows, records):
+            row.append(r["closed_reason"] or "")
+    current = sum(r.get("recorded_to", r.get("valid_to")) is None for r in records)
+    console.print(_table(f"{code}: {len(frame)} versions ({current} current)", columns, rows))
+
+
+class ReversedRuns(ValueError):
+    pass
 
 
 @app.command()
@@ -421,21 +457,32 @@ def diff(
     format: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
     limit: int = typer.Option(100, help="Rows shown in table format (csv/json give all)"),
 ) -> None:
-    """What changed between two runs: added / revised / closed figures, population values and countries."""
-    from warehouse.changes import UnknownRun, diff_counts, diff_runs
+    """What changed between two runs: added / revised (with the columns that changed) / closed rows."""
+    if format not in ("table", "csv", "json"):
+        fail(f"--format must be table, csv or json, not {format!r}", 2)
+    from warehouse.changes import UnknownRun, diff_counts, diff_runs, run_seq
+
+    def changes(con):
+        if run_seq(con, run_a) > run_seq(con, run_b):
+            raise ReversedRuns(f"run {run_a} came after run {run_b}: give the earlier run first "
+                               f"(ftf diff {run_b} {run_a})")
+        return diff_runs(con, run_a, run_b)
 
     try:
-        frame = _read(lambda con: diff_runs(con, run_a, run_b))
-    except UnknownRun as exc:
+        frame = _read(changes)
+    except (UnknownRun, ReversedRuns) as exc:
         fail(str(exc), 2)
-    if format == "table":
-        counts = diff_counts(frame)
-        console.print(_table(f"Changes {run_a} → {run_b}", list(counts.columns), counts.values.tolist()))
-        shown = frame.head(limit)
-        _print_frame(shown, ["table", "change", "what", "old_value", "new_value"], format,
-                     title=f"Rows ({len(shown)} of {len(frame)}; --format csv for all)")
+    if format != "table":
+        _print_frame(frame, list(frame.columns), format)
         return
-    _print_frame(frame, list(frame.columns), format)
+    if frame.empty:
+        say(f"no changes between run {run_a} and run {run_b}")
+        return
+    counts = diff_counts(frame)
+    console.print(_table(f"Changes {run_a} → {run_b}", list(counts.columns), counts.values.tolist()))
+    shown = frame.head(limit)
+    _print_frame(shown, ["table", "change", "what", "changed_columns", "old_value", "new_value"], format,
+                 title=f"Rows ({len(shown)} of {len(frame)}; --format csv for all)")
 
 
 @app.command()

@@ -65,8 +65,24 @@ def diff_runs(con: duckdb.DuckDBPyConnection, run_a: str, run_b: str) -> pd.Data
             describe=spec["describe"], old_value=spec["value"].format(t="a"), new_value=spec["value"].format(t="b"))
         frame = con.execute(sql, {"seq_a": seq_a, "seq_b": seq_b}).df()
         frame.insert(0, "table", kind)
-        frames.append(frame)
+        frame["changed_columns"] = [changed_columns(old, new) for old, new in zip(frame["old_row"], frame["new_row"])]
+        frames.append(frame.drop(columns=["old_row", "new_row"]))
     return pd.concat(frames, ignore_index=True)
+
+
+# bookkeeping of a version, not what a source said: never reported as "changed"
+VERSION_COLUMNS = {"key_hash", "row_hash", "valid_from", "valid_to", "recorded_from", "recorded_to",
+                   "opened_by_run", "closed_by_run", "closed_reason", "run_id"}
+
+
+def changed_columns(old_row: str | None, new_row: str | None) -> str:
+    """The columns whose values differ between two versions of a row (JSON objects), comma-separated."""
+    import json
+
+    if not isinstance(old_row, str) or not isinstance(new_row, str):
+        return ""
+    old, new = json.loads(old_row), json.loads(new_row)
+    return ", ".join(c for c in new if c not in VERSION_COLUMNS and old.get(c) != new.get(c))
 
 
 def diff_counts(diff: pd.DataFrame) -> pd.DataFrame:
@@ -82,9 +98,11 @@ def diff_markdown(diff: pd.DataFrame, run_a: str, run_b: str, *, limit: int = 50
     lines = [f"# Changes from run `{run_a}` to run `{run_b}`", "", "| table | added | revised | closed |",
              "|---|---:|---:|---:|"]
     lines += [f"| {r.table} | {r.added} | {r.revised} | {r.closed} |" for r in counts.itertuples()]
-    lines += ["", f"## Rows (first {limit})", "", "| table | change | what | old | new |", "|---|---|---|---|---|"]
+    lines += ["", f"## Rows (first {limit})", "", "| table | change | what | changed columns | old | new |",
+              "|---|---|---|---|---|---|"]
     for r in diff.head(limit).itertuples():
-        lines.append(f"| {r.table} | {r.change} | {r.what} | {r.old_value or ''} | {r.new_value or ''} |")
+        lines.append(f"| {r.table} | {r.change} | {r.what} | {r.changed_columns} | {r.old_value or ''} | "
+                     f"{r.new_value or ''} |")
     return "\n".join(lines) + "\n"
 
 

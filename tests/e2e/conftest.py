@@ -102,8 +102,44 @@ def wait_healthy(api_url: str, server: Service, timeout: float = 90.0) -> float:
     pytest.fail(f"no healthy Prefect server at {api_url} after {timeout:.0f} s:\n{server.log()}")
 
 
+class WebhookReceiver:
+    """A local HTTP endpoint standing in for the alert webhook: records every POST body."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                received.append(self.rfile.read(length).decode("utf-8", "replace"))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                return None
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ftf-alerts"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def webhook():
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, webhook):
     """A real Prefect server (temporary PREFECT_HOME, free port), `make deploy`, and a process worker."""
     root = tmp_path_factory.mktemp("e2e")
     logs = root / "logs"
@@ -124,7 +160,9 @@ def stack(tmp_path_factory):
         timings["server healthy"] = wait_healthy(api_url, server)
 
         t = time.monotonic()
-        deploy = subprocess.run(["make", "--no-print-directory", "deploy"], cwd=PROJECT, env=env,
+        # `make deploy` also applies deploy/automations.yaml, notifying the local webhook receiver
+        deploy = subprocess.run(["make", "--no-print-directory", "deploy"], cwd=PROJECT,
+                                env=dict(env, FTF_ALERT_WEBHOOK_URL=webhook.url),
                                 capture_output=True, text=True, timeout=240)
         timings["make deploy"] = time.monotonic() - t
         assert deploy.returncode == 0, f"make deploy failed:\n{deploy.stdout[-4000:]}\n{deploy.stderr[-4000:]}"
@@ -139,7 +177,7 @@ def stack(tmp_path_factory):
                                     "--type", "process"], env=worker_env, cwd=worker_dir, logs=logs)
         services.append(worker)
         yield dict(api_url=api_url, env=env, root=root, server=server, worker=worker, decoy_home=decoy_home,
-                   timings=timings, logs=logs, services=services, started=t0, port=port)
+                   timings=timings, logs=logs, services=services, started=t0, port=port, deploy_output=deploy.stdout)
     finally:
         # worker (and `ftf serve`, if a test started one) before the server: SIGINT = Ctrl-C
         for service in reversed(services[1:]):

@@ -250,6 +250,20 @@ def test_run_that_cannot_get_the_writer_lock_fails_with_the_message_and_records_
     assert _rows(home / "ftf.duckdb", "select count(*) from meta.runs where flow_run_id = ?", [str(run.id)]) == [(0,)]
 
 
+def test_failed_run_notifies_the_alert_webhook(stack, webhook):
+    """deploy/automations.yaml, applied by `make deploy`: the run above ended Failed, so the server's
+    automation POSTs to the webhook block configured from FTF_ALERT_WEBHOOK_URL."""
+    assert "alerts: applied ftf-refresh-failed, ftf-refresh-daily-stale" in stack["deploy_output"]
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not webhook.received:
+        time.sleep(1)
+    assert webhook.received, f"no notification reached the webhook within 90 s\n{stack['server'].log()}"
+    stack["timings"]["alert delivered"] = 90 - (deadline - time.monotonic())
+    posted = json.loads(webhook.received[0])
+    assert "refresh run" in posted["subject"] and "Failed" in posted["subject"], posted
+    assert "a run is already writing the warehouse" in posted["body"], posted
+
+
 def test_worker_stops_on_sigint(stack):
     assert stack["worker"].alive(), stack["worker"].log()
     how = stack["worker"].stop(signal.SIGINT)
