@@ -422,6 +422,7 @@ def history(
     """Every version of every figure for a country or region: source, publication, review status and validity."""
     if format not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {format!r}", 2)
+    _open_read_only().close()   # no warehouse, or a run holding it: said before the heavy imports
     from flows.countries import harmonise
     from flows.harmonise import region_codes
     from warehouse.changes import area_history
@@ -460,6 +461,7 @@ def diff(
     """What changed between two runs: added / revised (with the columns that changed) / closed rows."""
     if format not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {format!r}", 2)
+    _open_read_only().close()   # no warehouse, or a run holding it: said before the heavy imports
     from warehouse.changes import UnknownRun, diff_counts, diff_runs, run_seq
 
     def changes(con):
@@ -499,7 +501,7 @@ def claims(
     from flows.fetch import fetch_source
 
     if format not in ("jsonl", "table"):
-        fail(f"--format must be jsonl or table, not {format!r}")
+        fail(f"--format must be jsonl or table, not {format!r}", 2)
     with tempfile.TemporaryDirectory() as tmp:
         got = fetch_source("claims", location, mode="live", raw_store=Path(tmp))
     if got.status == "failed":
