@@ -13,7 +13,7 @@ help:
 	@echo "make server - local Prefect server and UI on http://127.0.0.1:4200 (leave it running; PREFECT_PORT=4377 for another port)"
 	@echo "make deploy - create the ftf-process work pool, the refresh-daily / refresh-manual deployments and the alerts"
 	@echo "make worker - start a process worker that runs the deployments' flow runs"
-	@echo "make e2e    - end-to-end test on a real server and worker (about 2 minutes)"
+	@echo "make e2e    - end-to-end test on a real server, worker and browser (about 2 minutes on an idle machine)"
 
 # uv installs the hash-checked lock in seconds; pip is the fallback when uv cannot be had.
 UV_VERSION := 0.13.9
