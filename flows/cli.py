@@ -270,6 +270,8 @@ def run(
     overrides = _checked_run_arguments(mode, source, url)
     # Prefect's console handler stays quiet: this command prints each event and each problem once
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    # Prefect's temporary server gets 20 s to start by default: too little on a busy machine
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from flows import pipeline
     from flows.catalog import CatalogError
     from flows.refresh import refresh, run_trigger
@@ -284,6 +286,13 @@ def run(
         except (CatalogError, WarehouseBusy, ValueError) as exc:
             progress.stop()
             fail(str(exc), 2)
+        except RuntimeError as exc:
+            if "ephemeral Prefect API server" not in str(exc):
+                raise
+            progress.stop()
+            fail("Prefect's temporary server did not start in time (a busy machine?): try again, set "
+                 "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS higher, or start `make server` and set "
+                 "PREFECT_API_URL=http://127.0.0.1:4200/api", 3)
         finally:
             pipeline.PROGRESS = pipeline._no_progress
     report = _report_path(result)
