@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-collect_ignore = [] if os.environ.get("FTF_E2E") == "1" else ["test_deployments.py"]
+collect_ignore = [] if os.environ.get("FTF_E2E") == "1" else ["test_deployments.py", "test_run_log.py"]
 
 PROJECT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
