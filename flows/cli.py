@@ -526,12 +526,12 @@ def claims(
         return
     console.print(claims_to_table(result.claims), markup=False, highlight=False, soft_wrap=True)
     for claim in result.claims:
-        console.print(f"[dim]{claim.area} {claim.metric}:[/] {claim.quote}", highlight=False)
+        console.print(f"[dim]{escape(f'{claim.area} {claim.metric}:')}[/] {escape(claim.quote)}", highlight=False)
     console.print(f"{len(result.claims)} figure(s); {len(result.unresolved)} unresolved"
                   + ("" if unresolved or not result.unresolved else " (--unresolved to list them)"))
     if unresolved:
         for u in result.unresolved:
-            console.print(f"[yellow]unresolved[/] {u.figure!r} ({u.reason}): {u.quote}", highlight=False)
+            console.print(f"[yellow]unresolved[/] {escape(f'{u.figure!r} ({u.reason}): {u.quote}')}", highlight=False)
 
 
 def _open_read_only(*, published: bool = False):
