@@ -29,9 +29,9 @@ app = typer.Typer(help="ftf-warehouse: published figures on foreign terrorist fi
 OFF_TERMINAL_WIDTH = 240
 console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else OFF_TERMINAL_WIDTH)
 err = Console(stderr=True, soft_wrap=True)
-# the CLI prints each problem itself, once: library loggers (flows.fetch's "ftf.fetch") stay silent here
+# the CLI prints each problem itself, once: a library logger ("ftf.fetch") without a handler of its
+# own would reach Python's last-resort handler and say it a second time on stderr
 logging.getLogger("ftf").addHandler(logging.NullHandler())
-logging.getLogger("ftf").propagate = False
 
 EXAMPLE_QUERY = ("select country_iso3, publication_id, metric, value, value_low, value_high, qualifier "
                  "from core.figures where country_iso3 = 'TUN' order by reference_date")
