@@ -232,10 +232,11 @@ def _print_summary(result: dict) -> None:
 
 
 def _report_path(result: dict) -> Path | None:
-    if not result.get("published"):
-        return None
+    """The published report: this run's, or the one still current when the run published nothing new."""
     from warehouse.report import REPORT
-    return Path(result["published"]) / REPORT
+
+    report = Path(result.get("published") or data_paths().published) / REPORT
+    return report if report.exists() or result.get("published") else None
 
 
 def _print_result(result: dict) -> None:
@@ -251,6 +252,7 @@ def _print_result(result: dict) -> None:
     say(f"Warehouse: {result['warehouse']}  (try: ftf sql \"{EXAMPLE_QUERY}\")")
     if result["published"]:
         say(f"Published bundle: {result['published']}")
+    if _report_path(result):
         say(f"Report: {_report_path(result)}  (open it in a browser)", style="bold")
 
 

@@ -177,9 +177,12 @@ def _hold_writer_lock(stack: contextlib.ExitStack, where, wait_seconds: float, l
     holder = where.lock.read_text(encoding="utf-8", errors="replace").strip() or "another process"
     logger.warning("Another run is writing the warehouse (%s); waiting up to %.0f s for it to finish.",
                    holder, wait_seconds)
+    pipeline.PROGRESS("warehouse", "waiting", f"another run is writing the warehouse ({holder}); "
+                                              f"waiting up to {wait_seconds:.0f} s")   # `ftf run` shows it
     waited = time.monotonic()
     stack.enter_context(writer_lock(where.lock, wait_seconds=wait_seconds))
     logger.info("Writer lock acquired after %.1f s.", time.monotonic() - waited)
+    pipeline.PROGRESS("warehouse", "lock", f"acquired after {time.monotonic() - waited:.1f} s")
 
 
 @flow(name="refresh", log_prints=True)
