@@ -243,7 +243,7 @@ def _print_result(result: dict) -> None:
     _print_summary(result)
     if result["replayed"]:
         say(f"Replayed {len(result['replayed'])} embedded vintages first (fresh warehouse): "
-            + ", ".join(f"{r['source']} {r['valid_from']}" for r in result["replayed"]))
+            + ", ".join(f"{r['source']} {r.get('recorded_from', r.get('valid_from'))}" for r in result["replayed"]))
     for r in result["replayed"]:
         for note in r["notes"]:
             say(f"{r['source']} {r['vintage']}: {_explain_note(note, r['status'] == 'failed')}", style="yellow")
@@ -308,7 +308,10 @@ def run(
 
 def _published_connection(folder: Path):
     import duckdb
-    con = duckdb.connect()
+
+    from warehouse.db import in_utc
+
+    con = in_utc(duckdb.connect())
     con.execute("CREATE SCHEMA marts")
     for parquet in sorted(folder.glob("*.parquet")):
         con.execute(f"CREATE VIEW marts.{parquet.stem} AS SELECT * FROM read_parquet('{parquet}')")
@@ -400,7 +403,7 @@ def backfill(
             results = pipeline.backfill(source, where, rebuild=rebuild)
     except (WarehouseBusy, pipeline.BackfillError) as exc:
         fail(str(exc), 2)
-    cols = ["vintage", "valid_from", "status", "opened", "closed", "error"]
+    cols = ["vintage", "recorded_from", "status", "opened", "closed", "error"]
     console.print(_table(f"Backfill {source_id}", cols, [[r[c] for c in cols] for r in results]))
     for r in results:
         for note in r["notes"]:
@@ -494,7 +497,7 @@ def diff(
     counts = diff_counts(frame)
     console.print(_table(f"Changes {run_a} → {run_b}", list(counts.columns), counts.values.tolist()))
     shown = frame.head(limit)
-    _print_frame(shown, ["table", "change", "what", "changed_columns", "old_value", "new_value"], format,
+    _print_frame(shown, ["table", "change", "what", "changed_columns", "old_value", "new_value", "closed_reason"], format,
                  title=f"Rows ({len(shown)} of {len(frame)}; --format csv for all)")
 
 

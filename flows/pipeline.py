@@ -59,6 +59,7 @@ class SourceOutcome:
     validation: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     archives: list[dict] = field(default_factory=list)   # meta.fetches records of archived documents
+    kept_keys: pd.DataFrame | None = field(default=None, repr=False)   # identities of quarantined rows
     opened: int = 0
     closed: int = 0
 
@@ -187,7 +188,62 @@ def extract_and_validate(source: Source, body: bytes) -> SourceOutcome:
         raise SourceError(source.id, f"no valid rows: all {len(raw_frame)} rows were quarantined "
                                      f"(first reason: {q_all['reason'].iloc[0] if len(q_all) else 'none'})")
     return SourceOutcome(source.id, source.kind, "loaded", rows_extracted=len(raw_frame), frame=frame,
-                         quarantine=q_all, validation=ledger, notes=notes)
+                         quarantine=q_all, validation=ledger, notes=notes, kept_keys=quarantined_keys(source, q_all))
+
+
+# --------------------------------------------------------------------------- quarantine never erases
+def quarantined_keys(source: Source, quarantine: pd.DataFrame) -> pd.DataFrame:
+    """The identity (scope + key columns, as text) of every quarantined row, labelled like the
+    quarantine's rows, so the load keeps the current version of its key instead of closing it. A part that cannot be read from the row is
+    None and matches any value: when in doubt, a version is kept, never erased."""
+    from warehouse.snapshots import TABLES, identity_columns
+
+    table = TABLES[source.kind]
+    columns = list(identity_columns(table))
+    rows, labels = [], []
+    for label, q in zip(quarantine.index, quarantine.itertuples(index=False)):
+        row = json.loads(q.row_json) if isinstance(q.row_json, str) else {}
+        if q.stage in ("raw", "extract"):  # the row in the document's own shape: read it as the extractor does
+            row = _canonical_row(source, {k: (None if k == q.column_name else v) for k, v in row.items()})
+        row = {**row, "source_id": source.id}
+        if source.kind == "figures" and not row.get("publication_id"):
+            row["publication_id"] = source.publication_id
+        identity = {c: _key_text(row.get(c)) for c in columns}
+        # a row the extractor itself could not read into a figure (e.g. a claim with no area) never had a key
+        if q.stage == "extract" and all(identity[c] is None for c in table.key if c not in table.scope):
+            continue
+        rows.append(identity)
+        labels.append(label)
+    return pd.DataFrame(rows, columns=columns, index=labels, dtype=object)
+
+
+def _canonical_row(source: Source, row: dict) -> dict:
+    """One document-shaped row through the source's normalisation (and, for figures, the catalog
+    defaults and area harmonisation); {} if it cannot be read that far."""
+    try:
+        frame = pd.DataFrame([{"source_row": 0, **row}])
+        out = source.extractor_module().normalise(frame, source)
+        if source.kind == "figures":
+            out = with_catalog_defaults(out, source, review_status="accepted")
+            out, _ = resolve_areas(out, source.id)
+        return {k: v for k, v in out.iloc[0].to_dict().items() if k != "source_row"}
+    except Exception:  # a row too broken to normalise identifies nothing but its source
+        return {}
+
+
+def _key_text(value) -> str | None:
+    """A key part as DuckDB prints it (CAST(... AS VARCHAR)), or None when unknown."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def _ledger(source_id: str, model, checked: int, q: pd.DataFrame) -> dict:
@@ -205,11 +261,11 @@ class RunInfo:
     trigger: str = "cli"
     flow_run_id: str | None = None
     deployment: str | None = None
-    valid_from: dt.datetime | None = None     # transaction time of new versions (default: started_at)
+    recorded_from: dt.datetime | None = None  # recording time of new versions (default: started_at)
 
     @property
     def version_time(self) -> dt.datetime:
-        return self.valid_from or self.started_at
+        return self.recorded_from or self.started_at
 
 
 def run_status(outcomes: list[SourceOutcome]) -> str:
@@ -237,7 +293,8 @@ class BackfillError(RuntimeError):
 
 def backfill(source: Source, where: Paths, *, rebuild: bool = False) -> list[dict]:
     """Load a source's embedded vintages in order, each as its own run whose versions are
-    valid from the vintage's publication date (when the world knew the numbers)."""
+    recorded from the vintage's publication date: a dataset vintage is a historical publication,
+    so recording time is backdated to when the world knew the numbers."""
     from warehouse.load import load_run, open_writer, previous_fetches
     from warehouse.snapshots import TABLES
 
@@ -257,16 +314,16 @@ def backfill(source: Source, where: Paths, *, rebuild: bool = False) -> list[dic
     results = []
     for vintage in sorted(source.vintages, key=lambda v: str(v["published_on"])):
         published = vintage["published_on"]
-        valid_from = dt.datetime(published.year, published.month, published.day, tzinfo=dt.timezone.utc)
+        recorded_from = dt.datetime(published.year, published.month, published.day, tzinfo=dt.timezone.utc)
         started = dt.datetime.now(dt.timezone.utc)
         run = RunInfo(run_id=new_run_id(started), mode="mirror", started_at=started, trigger="backfill",
-                      parameters={"backfill": source.id, "vintage": vintage["file"]}, valid_from=valid_from)
+                      parameters={"backfill": source.id, "vintage": vintage["file"]}, recorded_from=recorded_from)
         path = source.folder / "mirror" / vintage["file"]
         fetched = fetch(source, mode="mirror", raw_store=where.raw,
                         previous=previous_fetches(where.db).get(source.id), override=str(path), force=bool(rebuild))
         outcome = process(source, fetched, force=True)
         load_run(where.db, run, [outcome], finished=True)
-        results.append({"source": source.id, "vintage": vintage["file"], "valid_from": valid_from.date().isoformat(),
+        results.append({"source": source.id, "vintage": vintage["file"], "recorded_from": recorded_from.date().isoformat(),
                         "status": outcome.status, "opened": outcome.opened, "closed": outcome.closed,
                         "error": outcome.error, "notes": outcome.notes, "run_id": run.run_id})
     return results

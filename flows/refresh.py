@@ -112,7 +112,8 @@ def archive_task(source: Source, outcome: pipeline.SourceOutcome, mode: str, raw
 
 @task(name="load", cache_policy=NO_CACHE)
 def load_task(db_path, run: pipeline.RunInfo, outcomes: list) -> list:
-    return load_run(db_path, run, outcomes)
+    """Load the run; sources no longer in the catalog are withdrawn (closed_reason 'withdrawn')."""
+    return load_run(db_path, run, outcomes, catalog_ids=list(load_catalog()))
 
 
 @task(name="changes", cache_policy=NO_CACHE)

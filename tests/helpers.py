@@ -6,6 +6,7 @@ from pathlib import Path
 import duckdb
 
 from flows import pipeline
+from warehouse.db import in_utc
 
 
 def extract(source, body: bytes) -> pipeline.SourceOutcome:
@@ -17,7 +18,7 @@ def mirror_bytes(source) -> bytes:
 
 
 def query(db: Path, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = in_utc(duckdb.connect(str(db), read_only=True))
     try:
         return con.execute(sql, params or []).fetchall()
     finally:

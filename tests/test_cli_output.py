@@ -20,7 +20,7 @@ def _result(tmp_path, status="completed") -> dict:
             {"source": "news_2017_10_25_reportfocus", "kind": "figures", "fetch": "failed", "result": "failed",
              "rows loaded": 0, "rows quarantined": 0, "versions opened": 0, "versions closed": 0,
              "error": "news_2017_10_25_reportfocus: news_2017_10_25_reportfocus: read [x].txt failed"}]
-    replayed = [{"source": "country_codes", "vintage": "country-codes_vintage_2026-05-15.csv", "valid_from": "2026-05-15",
+    replayed = [{"source": "country_codes", "vintage": "country-codes_vintage_2026-05-15.csv", "recorded_from": "2026-05-15",
                  "status": "loaded", "notes": ["schema drift: column(s) added since the last loaded document: wikidata_id"]}]
     return {"run_id": "20261129T212539Z-a31ea2", "status": status, "sources": rows, "marts": {"country_estimates": 85},
             "replayed": replayed, "warehouse": str(tmp_path / "ftf.duckdb"), "published": str(tmp_path / "published"),

@@ -1,5 +1,6 @@
 """Change reports over the SCD2 history: every version of an area's figures, and what
-changed between two runs (added / revised / closed)."""
+changed between two runs (added / revised / closed, with each closed version's `closed_reason`:
+revised, withdrawn, removed_from_source, rejected_in_review)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -98,11 +99,11 @@ def diff_markdown(diff: pd.DataFrame, run_a: str, run_b: str, *, limit: int = 50
     lines = [f"# Changes from run `{run_a}` to run `{run_b}`", "", "| table | added | revised | closed |",
              "|---|---:|---:|---:|"]
     lines += [f"| {r.table} | {r.added} | {r.revised} | {r.closed} |" for r in counts.itertuples()]
-    lines += ["", f"## Rows (first {limit})", "", "| table | change | what | changed columns | old | new |",
-              "|---|---|---|---|---|---|"]
+    lines += ["", f"## Rows (first {limit})", "", "| table | change | what | changed columns | old | new | closed as |",
+              "|---|---|---|---|---|---|---|"]
     for r in diff.head(limit).itertuples():
         lines.append(f"| {r.table} | {r.change} | {r.what} | {r.changed_columns} | {r.old_value or ''} | "
-                     f"{r.new_value or ''} |")
+                     f"{r.new_value or ''} | {r.closed_reason or ''} |")
     return "\n".join(lines) + "\n"
 
 

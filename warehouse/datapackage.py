@@ -14,6 +14,7 @@ from typing import Iterable
 import duckdb
 
 from schemas.published import PUBLISHED
+from warehouse.db import in_utc
 
 DATAPACKAGE = "datapackage.json"
 
@@ -41,7 +42,7 @@ def _table_type(duckdb_type: str) -> str:
 def _has_empty_strings(path: Path, column: str) -> bool:
     """An empty string and a NULL look alike in CSV: such a column cannot be 'required'."""
     quoted = '"' + column.replace('"', '""') + '"'
-    con = duckdb.connect()
+    con = in_utc(duckdb.connect())
     try:
         return con.execute(f"select count(*) from read_parquet($p) where {quoted} = ''",
                            {"p": str(path)}).fetchone()[0] > 0

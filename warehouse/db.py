@@ -22,12 +22,19 @@ def _is_lock_error(exc: Exception) -> bool:
     return "Could not set lock" in text or "Conflicting lock" in text
 
 
+def in_utc(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Pin the session's time zone to UTC: DuckDB otherwise follows the process's TZ, and a
+    TIMESTAMPTZ compared with a date or naive timestamp would change answer with the machine."""
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
 def connect(db_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     db_path = Path(db_path)
     if read_only and not db_path.exists():
         raise FileNotFoundError(f"no warehouse at {db_path}: run `ftf run` (or `make run`) first")
     try:
-        return duckdb.connect(str(db_path), read_only=read_only)
+        return in_utc(duckdb.connect(str(db_path), read_only=read_only))
     except duckdb.IOException as exc:
         if _is_lock_error(exc):
             raise WarehouseBusy(f"the warehouse {db_path} is held by another process (a run is writing)") from None

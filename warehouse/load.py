@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -16,7 +17,7 @@ import pandas as pd
 
 from flows.fetch import PreviousFetch
 from warehouse.db import WarehouseBusy, connect, migrate
-from warehouse.snapshots import TABLES, SnapshotError, apply_figures, apply_snapshot
+from warehouse.snapshots import TABLES, SnapshotError, apply_figures, apply_snapshot, withdraw_sources
 
 FETCH_COLUMNS = ["run_id", "source_id", "url", "mode", "status", "http_status", "bytes", "sha256", "etag",
                  "last_modified", "changed", "fetched_at", "error", "attempts", "outcome", "inputs_sha256"]
@@ -82,9 +83,61 @@ def _outcome_label(o) -> str:
     return o.status
 
 
-def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False) -> list:
+def _apply_outcome(con: duckdb.DuckDBPyConnection, run, o) -> None:
+    """Apply one loaded outcome's snapshot (a SnapshotError fails that source alone)."""
+    try:
+        if o.kind == "figures":
+            result = apply_figures(con, o.frame, run_id=run.run_id, recorded_from=run.version_time, kept=o.kept_keys)
+        else:
+            result = apply_snapshot(con, TABLES[o.kind], o.frame, run_id=run.run_id,
+                                    recorded_from=run.version_time, kept=o.kept_keys)
+    except SnapshotError as exc:
+        o.status, o.error = "failed", f"{o.source_id}: {exc}"
+        return
+    o.opened, o.closed = result.opened, result.closed
+    o.quarantine = o.quarantine.assign(kept_current=o.quarantine.index.isin(list(result.kept_rows)))
+    if result.kept:
+        o.notes.append(f"kept {result.kept} current version(s) whose rows are in quarantine")
+
+
+@dataclass
+class WithdrawnSource:
+    """A source that left the catalog, as a line of the run's summary (shaped like a source outcome)."""
+    source_id: str
+    kind: str
+    closed: int
+    status: str = "withdrawn"
+    opened: int = 0
+    rows_extracted: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    fetch: dict | None = None
+    error: str | None = None
+    archives: list = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        return [f"not in the catalog any more: {self.closed} current version(s) closed as withdrawn"]
+
+    def summary(self) -> dict:
+        return {"status": self.status, "fetch": None, "rows_extracted": 0, "rows_loaded": 0, "rows_quarantined": 0,
+                "versions_opened": 0, "versions_closed": self.closed, "error": None, "notes": self.notes}
+
+
+def _withdrawn_sources(con: duckdb.DuckDBPyConnection, run, catalog_ids: list[str] | None) -> list[WithdrawnSource]:
+    """Close the current versions of sources that left the catalog, one summary line per source."""
+    if catalog_ids is None:
+        return []
+    closed = withdraw_sources(con, catalog_ids, run_id=run.run_id, recorded_at=run.version_time)
+    return [WithdrawnSource(source_id, kind, count)
+            for (kind, source_id), count in sorted(closed.items(), key=lambda item: (item[0][1], item[0][0]))]
+
+
+def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False,
+             catalog_ids: list[str] | None = None) -> list:
     """Apply every loaded outcome's snapshot, record quarantine, validation, fetches and the run.
-    Returns the outcomes with versions opened/closed filled in."""
+    With `catalog_ids` (every source the catalog declares), sources that left the catalog are
+    withdrawn and added to the outcomes. Returns the outcomes with versions opened/closed filled in."""
     con = open_writer(db_path)
     now = dt.datetime.now(dt.timezone.utc)
     try:
@@ -92,20 +145,15 @@ def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False) -> l
         for o in outcomes:
             if o.status != "loaded":
                 continue
-            try:
-                if o.kind == "figures":
-                    result = apply_figures(con, o.frame, run_id=run.run_id, valid_from=run.version_time)
-                else:
-                    result = apply_snapshot(con, TABLES[o.kind], o.frame, run_id=run.run_id, valid_from=run.version_time)
-            except SnapshotError as exc:
-                o.status, o.error = "failed", f"{o.source_id}: {exc}"
+            _apply_outcome(con, run, o)
+            if o.status != "loaded":
                 continue
-            o.opened, o.closed = result.opened, result.closed
             if len(o.quarantine):
                 _insert_quarantine(con, o.quarantine.assign(run_id=run.run_id, quarantined_at=now))
             if o.validation:
                 _insert_frame(con, "meta.validation",
                               pd.DataFrame(o.validation).assign(run_id=run.run_id, checked_at=now))
+        outcomes = [*outcomes, *_withdrawn_sources(con, run, catalog_ids)]
         fetches = [dict(o.fetch, run_id=run.run_id, outcome=_outcome_label(o)) for o in outcomes if o.fetch]
         fetches += [dict(a, run_id=run.run_id) for o in outcomes for a in o.archives]
         if fetches:

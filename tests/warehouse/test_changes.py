@@ -20,11 +20,11 @@ def replayed(tmp_path_factory, catalog):
     return home, results
 
 
-def test_each_vintage_is_valid_from_its_publication_date(replayed):
+def test_each_vintage_is_recorded_from_its_publication_date(replayed):
     home, results = replayed
-    assert [r["valid_from"] for r in results[:4]] == ["2017-10-26", "2020-04-14", "2023-05-04", "2026-03-06"]
-    versions = query(home.db, "select value, valid_from::date, valid_to::date from history.population "
-                              "where country_iso3='SYR' and year=2015 order by valid_from")
+    assert [r["recorded_from"] for r in results[:4]] == ["2017-10-26", "2020-04-14", "2023-05-04", "2026-03-06"]
+    versions = query(home.db, "select value, recorded_from::date, recorded_to::date from history.population "
+                              "where country_iso3='SYR' and year=2015 order by recorded_from")
     assert [v[0] for v in versions] == [18734987, 17997408, 19205178, 19424618]
     assert str(versions[0][1]) == "2017-10-26" and str(versions[0][2]) == "2020-04-14" and versions[-1][2] is None
     assert query(home.db, "select value from population_as_of(TIMESTAMP '2018-06-01') "
@@ -66,9 +66,9 @@ def test_backfill_refuses_to_rewrite_history_without_rebuild(replayed, monkeypat
 
 def test_replaying_again_with_rebuild_gives_the_same_history(replayed, catalog):
     home, _ = replayed
-    before = query(home.db, "select country_iso3, year, value, valid_from, valid_to from history.population order by all")
+    before = query(home.db, "select country_iso3, year, value, recorded_from, recorded_to from history.population order by all")
     pipeline.backfill(catalog["worldbank_population"], home, rebuild=True)
-    after = query(home.db, "select country_iso3, year, value, valid_from, valid_to from history.population order by all")
+    after = query(home.db, "select country_iso3, year, value, recorded_from, recorded_to from history.population order by all")
     assert after == before
 
 

@@ -203,7 +203,7 @@ def invented(tmp_path_factory):
         con.execute("""
             insert into history.figures (key_hash, row_hash, source_id, publication_id, document_url, is_secondary,
                 country_iso3, area_kind, country_as_published, metric, variant, value, qualifier, reference_date,
-                published_on, quote, review_status, valid_from, opened_by_run)
+                published_on, quote, review_status, recorded_from, opened_by_run)
             values (?, ?, ?, ?, 'https://example.invalid/test', true, ?, ?, ?, ?, '', ?, 'exact', ?::DATE, ?::DATE,
                     'invented for a test', ?, now(), 'test')""",
                     [f"k{i}", f"r{i}", source, pub, area, kind, f"Invented {area}", metric, value, published,
