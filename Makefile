@@ -5,7 +5,7 @@ BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup browser run test clean help server deploy worker e2e
+.PHONY: setup browser run test clean help server deploy worker e2e faults bench-claims
 
 help:
 	@echo "make run    - set up .venv and run the main job on the embedded mirror (offline)"
@@ -14,6 +14,8 @@ help:
 	@echo "make deploy - create the ftf-process work pool, the refresh-daily / refresh-manual deployments and the alerts"
 	@echo "make worker - start a process worker that runs the deployments' flow runs"
 	@echo "make e2e    - end-to-end test on a real server, worker and browser (about 2 minutes on an idle machine)"
+	@echo "make faults - the fault matrix: hostile documents, HTTP, warehouse, SQL, kill -9 (prints case -> outcome)"
+	@echo "make bench-claims - precision/recall of the claim extractor on the labelled devset"
 
 # uv installs the hash-checked lock in seconds; pip is the fallback when uv cannot be had.
 UV_VERSION := 0.13.9
@@ -81,3 +83,13 @@ worker: setup
 
 e2e: setup
 	FTF_E2E=1 $(BIN)/python -m pytest tests/e2e -p no:cacheprovider --durations=0 -s
+
+# The fault matrix (tests/faults/, README "Safety and failure"): about 5-8 minutes with its real
+# processes (kill -9 of a run, Prefect task retries), so CI runs it beside `make test`, not inside it.
+faults: setup
+	FTF_FAULTS=1 $(BIN)/python -m pytest tests/faults -p no:cacheprovider -p no:randomly -q
+
+# ---- claims: precision / recall of flows/claims on the labelled news devset (README "Reviewing claims")
+# The devset (real news, used for development) and the held-out sentences (never tuned on) are scored apart.
+bench-claims: setup
+	@$(BIN)/ftf claims --evaluate tests/claims/devset --evaluate tests/claims/heldout

@@ -103,7 +103,7 @@ def _parse_overrides(values: list[str], known: dict) -> dict[str, str]:
     return out
 
 
-def _checked_run_arguments(mode: str, source: list[str], url: list[str]) -> dict[str, str]:
+def _checked_run_arguments(mode: str, source: list[str], url: list[str], accept_shrink: list[str]) -> dict[str, str]:
     """Every argument of `ftf run` that can be wrong, checked in well under a second, before Prefect starts."""
     from flows.catalog import CatalogError, load_catalog, select
 
@@ -114,6 +114,9 @@ def _checked_run_arguments(mode: str, source: list[str], url: list[str]) -> dict
         select(catalog, list(source) or None)
     except CatalogError as exc:
         fail(str(exc), 2)
+    unknown = [i for i in accept_shrink if i not in catalog]
+    if unknown:
+        fail(f"--accept-shrink: unknown source(s): {', '.join(unknown)} (ftf sources lists the ids)", 2)
     return _parse_overrides(url, catalog)
 
 
@@ -240,6 +243,8 @@ def _report_path(result: dict) -> Path | None:
 
 
 def _print_result(result: dict) -> None:
+    for gone in result.get("interrupted") or []:
+        say(f"run {gone} never finished (interrupted); marked 'interrupted' in meta.runs", style="yellow", to=err)
     _print_summary(result)
     if result["replayed"]:
         say(f"Replayed {len(result['replayed'])} embedded vintages first (fresh warehouse): "
@@ -252,6 +257,8 @@ def _print_result(result: dict) -> None:
     say(f"Warehouse: {result['warehouse']}  (try: ftf sql \"{EXAMPLE_QUERY}\")")
     if result["published"]:
         say(f"Published bundle: {result['published']}")
+    if result.get("publish_error"):
+        say(f"error: {result['publish_error']}", style="bold red", to=err)
     if _report_path(result):
         say(f"Report: {_report_path(result)}  (open it in a browser)", style="bold")
 
@@ -266,10 +273,12 @@ def run(
     wait: float = typer.Option(0.0, help="Seconds to wait if another run is writing the warehouse"),
     publish_to: Optional[str] = typer.Option(None, "--publish-to", metavar="PATH_OR_URL",
                                              help="Also deliver the bundle here: a path or fsspec URL (s3://, file://, ...)"),
+    accept_shrink: list[str] = typer.Option([], "--accept-shrink", metavar="ID",
+                                            help="Load this source even if its new document is much smaller (repeatable)"),
     as_json: bool = typer.Option(False, "--json", help="Print the run's result as one JSON document (for machines)"),
 ) -> None:
     """Fetch, validate and load the sources, rebuild the marts and publish the bundle."""
-    overrides = _checked_run_arguments(mode, source, url)
+    overrides = _checked_run_arguments(mode, source, url, accept_shrink)
     # Prefect's console handler stays quiet: this command prints each event and each problem once
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     # Prefect's temporary server gets 20 s to start by default: too little on a busy machine
@@ -284,7 +293,8 @@ def run(
         try:
             with run_trigger("cli"):
                 result = refresh(sources=list(source) or None, mode=mode, url_overrides=overrides, force=force,
-                                 publish=publish, wait_for_writer_seconds=wait, publish_to=publish_to)
+                                 publish=publish, wait_for_writer_seconds=wait, publish_to=publish_to,
+                                 accept_shrink=list(accept_shrink) or None)
         except (CatalogError, WarehouseBusy, ValueError) as exc:
             progress.stop()
             fail(str(exc), 2)
@@ -302,20 +312,27 @@ def run(
         sys.stdout.write(json.dumps(dict(result, report=str(report) if report else None), default=str) + "\n")
     else:
         _print_result(result)
-    if result["status"] == "failed":
+    if result["status"] in ("failed", "published_failed"):
         raise typer.Exit(1)
 
 
-def _published_connection(folder: Path):
-    import duckdb
+def _sandboxed_connection(*, published: bool):
+    """`ftf sql`'s connection: read-only, no file access outside the data folder (or the published
+    bundle), no extensions, capped memory/threads, locked configuration (warehouse.db.connect_sandboxed)."""
+    from warehouse.db import WarehouseBusy, connect_sandboxed
 
-    from warehouse.db import in_utc
-
-    con = in_utc(duckdb.connect())
-    con.execute("CREATE SCHEMA marts")
-    for parquet in sorted(folder.glob("*.parquet")):
-        con.execute(f"CREATE VIEW marts.{parquet.stem} AS SELECT * FROM read_parquet('{parquet}')")
-    return con
+    where = data_paths()
+    if published:
+        views = {f"marts.{p.stem}": p for p in sorted(where.published.glob("*.parquet"))}
+        return connect_sandboxed(None, allowed_directories=[where.published], parquet_views=views)
+    try:
+        return connect_sandboxed(where.db, allowed_directories=[where.home])
+    except WarehouseBusy:
+        fail(f"a run is writing the warehouse right now ({where.db}); try again in a moment, or query the last "
+             f"published bundle: ftf sql --published \"select * from marts.fighters_per_million limit 5\" "
+             f"(files in {where.published})", 3)
+    except FileNotFoundError as exc:
+        fail(str(exc), 2)
 
 
 @app.command()
@@ -323,17 +340,20 @@ def sql(
     query: str = typer.Argument(..., help="One SQL query (read-only)"),
     format: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
     published: bool = typer.Option(False, help="Query the published Parquet bundle (marts.*) instead of the warehouse"),
+    timeout: float = typer.Option(60.0, help="Stop the query after this many seconds"),
 ) -> None:
-    """Run one read-only query on the warehouse (or on the published bundle)."""
-    import duckdb
+    """Run one read-only query on the warehouse (or on the published bundle), sandboxed: one
+    SELECT statement, no files outside the data folder, no extensions, a statement timeout."""
+    from rich.markup import escape
 
-    con = _open_read_only(published=published)
+    from warehouse.sandbox import QueryRefused, run_read_query
+
+    con = _sandboxed_connection(published=published)
     try:
-        cursor = con.execute(query)
-        columns = [d[0] for d in cursor.description] if cursor.description else []
-        rows = cursor.fetchall() if columns else []
-    except duckdb.Error as exc:
-        fail(f"query failed: {str(exc).splitlines()[0]}", 2)
+        columns, rows = run_read_query(con, query, timeout_seconds=timeout)
+    except QueryRefused as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)  # one line, however narrow
+        raise typer.Exit(2) from None
     finally:
         con.close()
     if format == "csv":
@@ -503,12 +523,22 @@ def diff(
 
 @app.command()
 def claims(
-    location: str = typer.Argument(..., help="A text, HTML or PDF file, or an http(s) URL"),
+    location: str = typer.Argument("", help="A text, HTML or PDF file, or an http(s) URL"),
     format: str = typer.Option("table", "--format", "-f", help="jsonl or table"),
     unresolved: bool = typer.Option(False, help="Also list figures that could not be tied to an area or metric"),
+    low_confidence: bool = typer.Option(False, "--low-confidence", help="Also list low-confidence claims (headlines, captions)"),
+    evaluate: list[Path] = typer.Option(None, "--evaluate", help="Score the extractor on a labelled folder (<name>.txt + <name>.csv); repeatable"),
 ) -> None:
     """Read figures out of prose: one figure per line with area, metric, value/range/share, qualifier, quote, page."""
     import tempfile
+
+    if evaluate:
+        _evaluate_claims(evaluate)
+        return
+    if not location:
+        fail("give a file or URL to read, or --evaluate FOLDER", 2)
+
+    from rich.markup import escape
 
     from flows.claims.extract import claims_to_jsonl, claims_to_table, extract_all_from_document
     from flows.claims.read import ClaimsInputError
@@ -524,6 +554,8 @@ def claims(
         result = extract_all_from_document(got.body or b"", name=location.rsplit("/", 1)[-1])
     except ClaimsInputError as exc:
         fail(f"{location}: {exc}", 2)
+    if low_confidence:
+        result.claims = sorted(result.claims + result.low_confidence, key=lambda c: (c.page or 0, c.quote_start))
     if format == "jsonl":
         sys.stdout.write(claims_to_jsonl(result.claims))
         if unresolved:
@@ -531,30 +563,30 @@ def claims(
         return
     console.print(claims_to_table(result.claims), markup=False, highlight=False, soft_wrap=True)
     for claim in result.claims:
-        console.print(f"[dim]{escape(f'{claim.area} {claim.metric}:')}[/] {escape(claim.quote)}", highlight=False)
+        console.print(f"[dim]{claim.area} {claim.metric} ({escape(claim.attributed_to)}):[/] {escape(claim.quote)}",
+                      highlight=False)
     console.print(f"{len(result.claims)} figure(s); {len(result.unresolved)} unresolved"
                   + ("" if unresolved or not result.unresolved else " (--unresolved to list them)"))
     if unresolved:
         for u in result.unresolved:
-            console.print(f"[yellow]unresolved[/] {escape(f'{u.figure!r} ({u.reason}): {u.quote}')}", highlight=False)
+            console.print(f"[yellow]unresolved[/] {escape(repr(u.figure))} ({escape(u.reason)}): {escape(u.quote)}",
+                          highlight=False)
+
+
+def _evaluate_claims(folders: list[Path]) -> None:
+    """Precision, recall and F1 of the claim extractor on labelled folders (make bench-claims)."""
+    from flows.claims.evaluate import evaluate_dir, format_report
+
+    for folder in folders:
+        if not folder.is_dir():
+            fail(f"--evaluate {folder}: not a folder of labelled texts", 2)
+        sys.stdout.write(format_report(evaluate_dir(folder), title=f"claims benchmark: {folder}") + "\n")
 
 
 def _open_read_only(*, published: bool = False):
-    """A read-only connection to the warehouse (or to the published bundle), with a clear
-    message instead of DuckDB's lock error when a run holds the file."""
-    from warehouse.db import WarehouseBusy, connect
-
-    where = data_paths()
-    if published:
-        return _published_connection(where.published)
-    try:
-        return connect(where.db, read_only=True)
-    except WarehouseBusy:
-        fail(f"a run is writing the warehouse right now ({where.db}); try again in a moment, or query the last "
-             f"published bundle: ftf sql --published \"select * from marts.fighters_per_million limit 5\" "
-             f"(files in {where.published})", 3)
-    except FileNotFoundError as exc:
-        fail(str(exc), 2)
+    """A read-only connection to the warehouse (or to the published bundle), sandboxed like
+    `ftf sql`'s, with a clear message instead of DuckDB's lock error when a run holds the file."""
+    return _sandboxed_connection(published=published)
 
 
 def _read(fn):

@@ -22,12 +22,15 @@ its final name.
 
 from __future__ import annotations
 
-import email.utils
+import contextlib
 import hashlib
+import ipaddress
 import logging
 import os
 import re
+import socket
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -37,9 +40,16 @@ from http import HTTPStatus
 from pathlib import Path
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 __all__ = [
+    "DEFAULT_DEADLINE_SECONDS",
     "DEFAULT_MAX_BYTES",
+    "FetchRefused",
+    "TransientFetchError",
+    "hosts_of",
+    "http_session",
     "RETRY_STATUSES",
     "USER_AGENT",
     "FetchResult",
@@ -52,6 +62,7 @@ __all__ = [
 log = logging.getLogger("ftf.fetch")
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+DEFAULT_DEADLINE_SECONDS = 120.0   # one fetch, all of it (source.toml `timeout` overrides)
 USER_AGENT = "ftf-warehouse/0.1 (+https://github.com/ftf-warehouse)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MODES = ("mirror", "live")
@@ -89,6 +100,7 @@ class FetchResult:
     attempts: int
     body: bytes | None = field(default=None, repr=False)
     previous_sha256: str | None = None   # the last loaded document of this source (for drift reports)
+    repaired: bool = False               # the raw store's copy was corrupt and has been rewritten
 
     @property
     def ok(self) -> bool:
@@ -138,11 +150,27 @@ def read_raw(raw_store: Path, sha256: str, *, verify: bool = True) -> bytes:
     return data
 
 
-def _store(raw_store: Path, body: bytes, sha256: str) -> Path:
-    """Write ``body`` into the store (atomically; a no-op if it is already there)."""
+def _intact(path: Path, sha256: str) -> bool:
+    """Whether the stored file exists and still hashes to its name."""
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return False
+    return h.hexdigest() == sha256
+
+
+def _store(raw_store: Path, body: bytes, sha256: str) -> tuple[Path, bool]:
+    """Write ``body`` into the store (atomically). A file already there is verified first: if its
+    bytes no longer hash to its name it is reported and rewritten from ``body`` (repaired)."""
     path = raw_path_for(raw_store, sha256)
-    if path.is_file() and path.stat().st_size == len(body):
-        return path
+    repaired = path.exists()
+    if repaired:
+        if _intact(path, sha256):
+            return path, False
+        log.warning("raw store: %s no longer matches its SHA-256; repaired from the fetched document", path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{sha256[:12]}.", suffix=".tmp")
     try:
@@ -157,7 +185,7 @@ def _store(raw_store: Path, body: bytes, sha256: str) -> Path:
         except FileNotFoundError:
             pass
         raise
-    return path
+    return path, repaired
 
 
 def _stored_body(raw_store: Path, sha256: str | None) -> bytes | None:
@@ -183,9 +211,12 @@ def fetch_source(
     force: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout: float = 30.0,
+    deadline: float = DEFAULT_DEADLINE_SECONDS,
     retries: int = 3,
     backoff: float = 0.5,
     max_retry_wait: float = 60.0,
+    allowed_hosts=None,
+    own_urls=None,
     session: requests.Session | None = None,
 ) -> FetchResult:
     """Fetch one source into the raw store and say whether its content changed.
@@ -193,7 +224,15 @@ def fetch_source(
     ``status`` is 'fetched' (new content), 'unchanged' (same SHA-256 as ``previous`` or an
     HTTP 304) or 'failed'. ``changed`` is True only when the body differs from
     ``previous.sha256``, or when ``force`` is set (which also skips the conditional GET).
-    ``retries`` is the number of retries after the first attempt.
+    ``retries`` is the number of retries after the first attempt (urllib3's Retry on the
+    session's adapter: connection errors, 429 and 5xx, honouring Retry-After); ``timeout`` is per
+    socket operation and ``deadline`` bounds the whole fetch (a slow drip fails). ``allowed_hosts``
+    ("host" or "host:port") limits where it and its redirects may go, besides the hosts of
+    ``own_urls`` (the source's own URLs; default: ``url``); private, loopback and link-local
+    addresses are refused unless one of ``own_urls`` is one.
+
+    Raises ``TransientFetchError`` (its ``.result`` is the failed FetchResult) when the failure is
+    worth retrying later: 5xx/429 on every attempt, a reset or truncated transfer.
     """
     if mode not in MODES:
         raise ValueError(f"{source_id}: mode must be one of {MODES}, not {mode!r}")
@@ -219,9 +258,12 @@ def fetch_source(
         force=force,
         max_bytes=max_bytes,
         timeout=timeout,
+        deadline=deadline,
         retries=max(0, int(retries)),
         backoff=backoff,
         max_retry_wait=max_retry_wait,
+        allowed_hosts=allowed_hosts,
+        own_urls=[str(u) for u in own_urls] if own_urls else [url],
         session=session,
     )
 
@@ -271,6 +313,11 @@ def _failed(
     return result
 
 
+def failed_result(source_id: str, url: str, mode: str, error: str) -> FetchResult:
+    """A failed fetch with a one-line error (for callers that turn an exception into a result)."""
+    return _failed(source_id, url, mode, error)
+
+
 def _success(
     source_id: str,
     url: str,
@@ -300,7 +347,7 @@ def _success(
         )
     sha256 = hashlib.sha256(body).hexdigest()
     try:
-        path = _store(raw_store, body, sha256)
+        path, repaired = _store(raw_store, body, sha256)
     except OSError as exc:
         return _failed(
             source_id,
@@ -329,6 +376,7 @@ def _success(
         raw_path=path,
         attempts=attempts,
         body=body,
+        repaired=repaired,
     )
     log.info("%s: %s %s -> %s (%d bytes, sha256 %s)", source_id, action, url, result.status, len(body), sha256[:12])
     return result
@@ -394,30 +442,100 @@ def _fetch_local(
     )
 
 
+# --------------------------------------------------------------------------- hosts a source may reach
+
+
+class FetchRefused(Exception):
+    """A URL (or a redirect to it) outside the hosts the source may reach."""
+
+
+def _netloc(url: str) -> tuple[str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port == {"http": 80, "https": 443}.get(parts.scheme.lower()):
+        port = None
+    return host, port
+
+
+def hosts_of(*urls: str | None) -> set[str]:
+    """``host`` or ``host:port`` (a non-default port) of each http(s) URL given."""
+    out = set()
+    for url in urls:
+        if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
+            host, port = _netloc(url)
+            if host:
+                out.add(f"{host}:{port}" if port else host)
+    return out
+
+
+def _host_allowed(url: str, allowed: set[str]) -> bool:
+    """An entry ``host`` allows that host on any port; ``host:port`` only that port."""
+    host, port = _netloc(url)
+    return host in allowed or (port is not None and f"{host}:{port}" in allowed)
+
+
+def _is_internal(host: str) -> bool:
+    """True when `host` is (or resolves to) a private, loopback, link-local or reserved address."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError, OSError):
+        return False  # unresolvable: the GET itself will fail with a clear message
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if (address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
+                or address.is_multicast or address.is_unspecified):
+            return True
+    return False
+
+
+class _HostPolicy:
+    """Where one fetch may go: its allowed hosts, and internal addresses only when the source's
+    own URL is internal (tests and local mirrors on 127.0.0.1)."""
+
+    def __init__(self, own_urls: list[str], allowed_hosts) -> None:
+        self.allowed = {h.lower() for h in (allowed_hosts or ())} | hosts_of(*own_urls)
+        self.internal_ok = any(_is_internal(_netloc(u)[0]) for u in own_urls if u.lower().startswith("http"))
+
+    def check(self, url: str, *, what: str) -> None:
+        if not url.lower().startswith(("http://", "https://")):
+            raise FetchRefused(f"{what} to {url} refused: only http(s) is followed")
+        if not _host_allowed(url, self.allowed):
+            raise FetchRefused(f"{what} to {url} refused: host not in the source's allowed hosts "
+                               f"({', '.join(sorted(self.allowed))})")
+        if not self.internal_ok and _is_internal(_netloc(url)[0]):
+            raise FetchRefused(f"{what} to {url} refused: a private, loopback or link-local address")
+
+    def redirect_hook(self, response: requests.Response, **_kwargs) -> requests.Response:
+        if response.is_redirect:
+            target = urllib.parse.urljoin(response.url, response.headers.get("Location", ""))
+            self.check(target, what="redirect")
+        return response
+
+
 # --------------------------------------------------------------------------- HTTP
 
 
-class _Attempt:
-    """The outcome of one GET: a complete body, a 304, or a failure (retryable or not)."""
+class TransientFetchError(RuntimeError):
+    """A failure worth trying again later (5xx/429 after the adapter's retries, a reset or truncated
+    transfer): raised so the Prefect task retries it. ``.result`` is the failed FetchResult."""
 
-    def __init__(
-        self,
-        *,
-        http_status: int | None = None,
-        body: bytes | None = None,
-        reason: str | None = None,
-        retryable: bool = False,
-        retry_after: float | None = None,
-        etag: str | None = None,
-        last_modified: str | None = None,
-    ) -> None:
-        self.http_status = http_status
-        self.body = body
-        self.reason = reason
-        self.retryable = retryable
-        self.retry_after = retry_after
-        self.etag = etag
-        self.last_modified = last_modified
+    def __init__(self, result: "FetchResult") -> None:
+        super().__init__(result.error)
+        self.result = result
+
+    def __reduce__(self):  # picklable for Prefect
+        return (TransientFetchError, (self.result,))
+
+
+class _Failure(Exception):
+    def __init__(self, reason: str, *, transient: bool = False, http_status: int | None = None,
+                 attempts: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.transient, self.http_status, self.attempts = reason, transient, http_status, attempts
 
 
 def _status_text(code: int, reason: str | None) -> str:
@@ -427,24 +545,6 @@ def _status_text(code: int, reason: str | None) -> str:
     except ValueError:
         reason = reason or ""
     return f"HTTP {code} {reason}".rstrip()
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - _now()).total_seconds())
 
 
 _ERRNO_RE = re.compile(r"\[Errno -?\d+\][^'\")]*")
@@ -457,138 +557,197 @@ def _describe_exception(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, requests.exceptions.ReadTimeout) or "read timed out" in text.lower():
         return f"read timed out (no data for {timeout:g} s)"
     if isinstance(exc, requests.exceptions.SSLError):
-        return f"TLS error: {text}"
+        return "TLS error"
+    if isinstance(exc, requests.exceptions.RetryError):
+        codes = re.findall(r"too many (\d{3}) error responses", text)
+        return f"{_status_text(int(codes[0]), None)} on every attempt" if codes else "too many retries"
     errno = _ERRNO_RE.search(text)
     if errno:
         return f"connection error: {errno.group(0).strip()}"
-    return f"{type(exc).__name__}: {text}"
+    return f"connection error ({type(exc).__name__})"
 
 
-def _get_once(
-    session: requests.Session,
-    url: str,
-    headers: dict[str, str],
-    *,
-    max_bytes: int,
-    timeout: float,
-) -> _Attempt:
+def http_session(*, retries: int = 3, backoff: float = 0.5, max_retry_wait: float = 60.0) -> requests.Session:
+    """A session whose adapter retries connection failures, 429 and 5xx (honouring Retry-After, capped
+    at `max_retry_wait`) with exponential back-off and jitter: urllib3's Retry does the work."""
+    retry = Retry(total=retries, connect=retries, read=retries, status=retries, other=0,
+                  backoff_factor=backoff, backoff_max=max_retry_wait, backoff_jitter=backoff / 2,
+                  status_forcelist=sorted(RETRY_STATUSES), allowed_methods=frozenset({"GET"}),
+                  respect_retry_after_header=True, retry_after_max=max(1, int(max_retry_wait)),
+                  raise_on_status=False, raise_on_redirect=False)
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def _attempts(response: requests.Response | None) -> int:
+    retries = getattr(getattr(response, "raw", None), "retries", None)
+    return 1 + len(getattr(retries, "history", ()) or ())
+
+
+def _declared_length(response: requests.Response, max_bytes: int) -> int | None:
+    raw_length = response.headers.get("Content-Length")
     try:
-        response = session.get(url, headers=headers, timeout=(timeout, timeout), stream=True)
-    except requests.exceptions.RequestException as exc:
-        return _Attempt(reason=_describe_exception(exc, timeout), retryable=True)
+        declared = int(raw_length.strip()) if raw_length is not None else None
+    except ValueError:
+        return None
+    if declared is not None and declared > max_bytes:
+        raise _Failure(f"Content-Length of {declared} bytes is larger than the size cap of {max_bytes} bytes",
+                       http_status=response.status_code)
+    return declared
 
-    with response:
-        code = response.status_code
-        etag = response.headers.get("ETag")
-        last_modified = response.headers.get("Last-Modified")
-        meta = {"http_status": code, "etag": etag, "last_modified": last_modified}
-        if code == 304:
-            return _Attempt(**meta)
-        if code in RETRY_STATUSES:
-            return _Attempt(
-                reason=_status_text(code, response.reason),
-                retryable=True,
-                retry_after=_parse_retry_after(response.headers.get("Retry-After")),
-                **meta,
-            )
-        if not 200 <= code < 300:
-            return _Attempt(reason=_status_text(code, response.reason), **meta)
 
-        declared: int | None = None
-        raw_length = response.headers.get("Content-Length")
-        if raw_length is not None:
-            try:
-                declared = int(raw_length.strip())
-            except ValueError:
-                declared = None
-        if declared is not None and declared > max_bytes:
-            return _Attempt(
-                reason=f"Content-Length of {declared} bytes is larger than the size cap of {max_bytes} bytes",
-                **meta,
-            )
-        # With a Content-Encoding, Content-Length counts the encoded bytes on the wire.
-        encoded = response.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity")
+class _Deadline:
+    """The overall deadline of one fetch. A read blocked on a slow drip never returns by itself (each
+    byte resets the socket timeout), so when the deadline passes a timer cuts the connection."""
 
-        chunks: list[bytes] = []
-        total = 0
+    def __init__(self, response: requests.Response, deadline: float, seconds: float) -> None:
+        self.response, self.deadline, self.seconds = response, deadline, seconds
+        self.expired = threading.Event()
+        self.timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
+        self.timer.daemon = True
 
-        def received() -> int:
-            """Bytes that arrived before the transfer broke off (on the wire, as Content-Length counts)."""
-            try:
-                on_wire = int(response.raw.tell())
-            except Exception:  # noqa: BLE001 - best effort, only for the message
-                return total
-            return on_wire if encoded else max(total, on_wire)
+    def _expire(self) -> None:
+        self.expired.set()
+        sock = getattr(getattr(self.response.raw, "_connection", None), "sock", None)
+        with contextlib.suppress(OSError):
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
 
+    def passed(self) -> bool:
+        return self.expired.is_set() or time.monotonic() > self.deadline
+
+    def failure(self, total: int) -> _Failure:
+        return _Failure(f"took longer than the deadline of {self.seconds:g} s for one fetch "
+                        f"(stopped after {total} bytes)", http_status=self.response.status_code)
+
+    def __enter__(self) -> "_Deadline":
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.timer.cancel()
+
+
+def _received(response: requests.Response, total: int, encoded: bool) -> int:
+    """Bytes that arrived before the transfer broke off (on the wire, as Content-Length counts)."""
+    try:
+        on_wire = int(response.raw.tell())
+    except Exception:  # noqa: BLE001 - best effort, only for the message
+        return total
+    return on_wire if encoded else max(total, on_wire)
+
+
+def _broken_transfer(exc: BaseException, response: requests.Response, *, total: int, declared: int | None,
+                     encoded: bool, timeout: float) -> _Failure:
+    reason = _describe_exception(exc, timeout)
+    if "timed out" not in reason:
+        got = _received(response, total, encoded)
+        reason = (f"truncated: got {got} of {declared} bytes" if declared is not None
+                  else f"truncated: transfer broke off after {got} bytes")
+    return _Failure(reason, transient=True, http_status=response.status_code)
+
+
+def _read_body(response: requests.Response, *, max_bytes: int, timeout: float, deadline: float,
+               deadline_seconds: float) -> bytes:
+    """The whole body, within the size cap and the overall deadline of the fetch."""
+    code = response.status_code
+    declared = _declared_length(response, max_bytes)
+    # With a Content-Encoding, Content-Length counts the encoded bytes on the wire.
+    encoded = response.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity")
+    chunks: list[bytes] = []
+    total = 0
+    with _Deadline(response, deadline, deadline_seconds) as clock:
         try:
             for chunk in response.iter_content(chunk_size=_CHUNK_SIZE):
-                if not chunk:
-                    continue
                 total += len(chunk)
                 if total > max_bytes:
-                    return _Attempt(
-                        reason=f"body is larger than the size cap of {max_bytes} bytes (stopped reading at {total} bytes)",
-                        **meta,
-                    )
+                    raise _Failure(f"body is larger than the size cap of {max_bytes} bytes "
+                                   f"(stopped reading at {total} bytes)", http_status=code)
+                if clock.passed():
+                    raise clock.failure(total)
                 chunks.append(chunk)
-        except requests.exceptions.ContentDecodingError as exc:
+        except requests.exceptions.ContentDecodingError:
             encoding = response.headers.get("Content-Encoding")
-            return _Attempt(reason=f"body could not be decoded (Content-Encoding: {encoding}): {exc}", **meta)
-        except requests.exceptions.ChunkedEncodingError as exc:
-            if declared is not None:
-                reason = f"truncated: got {received()} of {declared} bytes"
-            else:
-                reason = f"truncated: transfer broke off after {received()} bytes ({_describe_exception(exc, timeout)})"
-            return _Attempt(reason=reason, retryable=True, **meta)
-        except requests.exceptions.RequestException as exc:
-            reason = _describe_exception(exc, timeout)
-            if declared is not None and "timed out" not in reason:
-                reason = f"truncated: got {received()} of {declared} bytes ({reason})"
-            return _Attempt(reason=reason, retryable=True, **meta)
-
-        if declared is not None and not encoded and total < declared:
-            return _Attempt(reason=f"truncated: got {total} of {declared} bytes", retryable=True, **meta)
-        return _Attempt(body=b"".join(chunks), **meta)
+            raise _Failure(f"body could not be decoded (Content-Encoding: {encoding})", http_status=code) from None
+        except (requests.exceptions.RequestException, OSError) as exc:
+            if clock.passed():
+                raise clock.failure(total) from None
+            raise _broken_transfer(exc, response, total=total, declared=declared, encoded=encoded,
+                                   timeout=timeout) from None
+    if declared is not None and not encoded and total < declared:
+        raise _Failure(f"truncated: got {total} of {declared} bytes", transient=True, http_status=code)
+    return b"".join(chunks)
 
 
-def _get_with_retries(
-    session: requests.Session,
-    source_id: str,
-    url: str,
-    headers: dict[str, str],
-    *,
-    max_bytes: int,
-    timeout: float,
-    retries: int,
-    backoff: float,
-    max_retry_wait: float,
-) -> tuple[_Attempt, int]:
-    """GET until success, a non-retryable outcome, or ``retries`` retries; returns (outcome, attempts)."""
-    attempts = 0
-    while True:
-        attempts += 1
-        outcome = _get_once(session, url, headers, max_bytes=max_bytes, timeout=timeout)
-        if outcome.reason is None or not outcome.retryable or attempts > retries:
-            return outcome, attempts
-        if outcome.retry_after is not None:
-            wait = outcome.retry_after
-            why = "Retry-After"
-        else:
-            wait = backoff * (2 ** (attempts - 1))
-            why = "back-off"
-        wait = max(0.0, min(wait, max_retry_wait))
-        log.warning(
-            "%s: GET %s attempt %d of %d failed (%s); retrying in %.2f s (%s)",
-            source_id,
-            url,
-            attempts,
-            retries + 1,
-            outcome.reason,
-            wait,
-            why,
-        )
-        if wait:
-            time.sleep(wait)
+def _get(session: requests.Session, url: str, headers: dict[str, str], policy: _HostPolicy, *,
+         max_bytes: int, timeout: float, deadline_seconds: float) -> tuple[requests.Response, bytes | None, int]:
+    """One GET (the adapter retries inside it): (response, body or None for 304, attempts)."""
+    deadline = time.monotonic() + deadline_seconds
+    agent = session.headers.get("User-Agent", "")
+    if not agent or agent.startswith("python-requests"):
+        headers = {"User-Agent": USER_AGENT, **headers}
+    try:
+        response = session.get(url, headers=headers, timeout=(timeout, timeout), stream=True,
+                               hooks={"response": [policy.redirect_hook]})
+    except requests.exceptions.TooManyRedirects:
+        raise _Failure("too many redirects") from None
+    except requests.exceptions.RequestException as exc:
+        retry = getattr(session.get_adapter(url), "max_retries", None)
+        raise _Failure(_describe_exception(exc, timeout), transient=True,
+                       attempts=1 + int(getattr(retry, "total", 0) or 0)) from None
+    with response:
+        attempts = _attempts(response)
+        try:
+            return response, _body_of(response, attempts, max_bytes=max_bytes, timeout=timeout,
+                                       deadline=deadline, deadline_seconds=deadline_seconds), attempts
+        except _Failure as failure:
+            failure.attempts = attempts
+            raise
+
+
+def _body_of(response: requests.Response, attempts: int, **reading) -> bytes | None:
+    """The body of a final response (None for a 304), or _Failure."""
+    code = response.status_code
+    if code == 304:
+        return None
+    if code in RETRY_STATUSES:
+        raise _Failure(_status_text(code, response.reason) + (" on every attempt" if attempts > 1 else ""),
+                       transient=True, http_status=code)
+    if not 200 <= code < 300:
+        raise _Failure(_status_text(code, response.reason), http_status=code)
+    return _read_body(response, **reading)
+
+
+def _conditional_headers(raw_store: Path, previous: PreviousFetch | None, force: bool) -> dict[str, str]:
+    """A conditional GET only makes sense when the previous body can be read back (and verifies)."""
+    if previous is None or force or not (previous.etag or previous.last_modified):
+        return {}
+    if _stored_body(raw_store, previous.sha256) is None:
+        return {}
+    conditional = {}
+    if previous.etag:
+        conditional["If-None-Match"] = previous.etag
+    if previous.last_modified:
+        conditional["If-Modified-Since"] = previous.last_modified
+    return conditional
+
+
+def _unchanged_304(source_id: str, url: str, mode: str, raw_store: Path, previous: PreviousFetch,
+                   response: requests.Response, attempts: int) -> FetchResult | None:
+    stored = _stored_body(raw_store, previous.sha256)  # re-read: it may have gone since the check
+    if stored is None:
+        return None
+    log.info("%s: GET %s -> 304 Not Modified (sha256 %s)", source_id, url, previous.sha256[:12])
+    return FetchResult(
+        source_id=source_id, url=url, mode=mode, status="unchanged", http_status=304, bytes=len(stored),
+        sha256=previous.sha256, etag=response.headers.get("ETag") or previous.etag,
+        last_modified=response.headers.get("Last-Modified") or previous.last_modified, changed=False,
+        fetched_at=_now(), error=None, raw_path=raw_path_for(raw_store, previous.sha256), attempts=attempts,
+        body=stored)
 
 
 def _fetch_http(
@@ -601,106 +760,55 @@ def _fetch_http(
     force: bool,
     max_bytes: int,
     timeout: float,
+    deadline: float,
     retries: int,
     backoff: float,
     max_retry_wait: float,
+    allowed_hosts,
+    own_urls: list[str],
     session: requests.Session | None,
 ) -> FetchResult:
-    own_session = session is None
-    if own_session:
-        session = requests.Session()
-    assert session is not None
+    """GET `url` into the store. Raises TransientFetchError for failures worth retrying later."""
+    policy = _HostPolicy(own_urls, allowed_hosts)
     try:
-        base_headers: dict[str, str] = {}
-        session_agent = session.headers.get("User-Agent", "")
-        if own_session or not session_agent or session_agent.startswith("python-requests"):
-            base_headers["User-Agent"] = USER_AGENT
-
-        # A conditional GET only makes sense when the previous body can be read back.
-        conditional: dict[str, str] = {}
-        stored: bytes | None = None
-        if previous is not None and not force and (previous.etag or previous.last_modified):
-            stored = _stored_body(raw_store, previous.sha256)
-            if stored is not None:
-                if previous.etag:
-                    conditional["If-None-Match"] = previous.etag
-                if previous.last_modified:
-                    conditional["If-Modified-Since"] = previous.last_modified
-
-        options = dict(
-            max_bytes=max_bytes,
-            timeout=timeout,
-            retries=retries,
-            backoff=backoff,
-            max_retry_wait=max_retry_wait,
-        )
-        outcome, attempts = _get_with_retries(
-            session, source_id, url, {**base_headers, **conditional}, **options
-        )
-
-        if outcome.reason is None and outcome.http_status == 304:
-            if conditional and previous is not None:
-                # Re-read: the stored body may have gone since the check above.
-                stored = _stored_body(raw_store, previous.sha256)
-            if stored is not None and previous is not None and previous.sha256:
-                result = FetchResult(
-                    source_id=source_id,
-                    url=url,
-                    mode=mode,
-                    status="unchanged",
-                    http_status=304,
-                    bytes=len(stored),
-                    sha256=previous.sha256,
-                    etag=outcome.etag or previous.etag,
-                    last_modified=outcome.last_modified or previous.last_modified,
-                    changed=False,
-                    fetched_at=_now(),
-                    error=None,
-                    raw_path=raw_path_for(raw_store, previous.sha256),
-                    attempts=attempts,
-                    body=stored,
-                )
-                log.info("%s: GET %s -> 304 Not Modified (sha256 %s)", source_id, url, previous.sha256[:12])
-                return result
-            # 304 but nothing to fall back on: ask again without conditions.
+        policy.check(url, what="GET")
+    except FetchRefused as exc:
+        return _failed(source_id, url, mode, f"{source_id}: {exc}")
+    own_session = session is None
+    http = session if session is not None else http_session(retries=retries, backoff=backoff,
+                                                          max_retry_wait=max_retry_wait)
+    options = dict(max_bytes=max_bytes, timeout=timeout, deadline_seconds=deadline)
+    attempts = 0
+    try:
+        conditional = _conditional_headers(raw_store, previous, force)
+        response, body, attempts = _get(http, url, conditional, policy, **options)
+        if body is None and previous is not None and conditional:
+            unchanged = _unchanged_304(source_id, url, mode, raw_store, previous, response, attempts)
+            if unchanged is not None:
+                return unchanged
+        if body is None:
+            # 304 with nothing to fall back on: ask again without conditions.
             log.warning("%s: GET %s answered 304 but the stored body is missing; refetching", source_id, url)
-            retry_outcome, more = _get_with_retries(session, source_id, url, base_headers, **options)
+            response, body, more = _get(http, url, {}, policy, **options)
             attempts += more
-            outcome = retry_outcome
-            if outcome.reason is None and outcome.http_status == 304:
-                outcome.reason = "server answered 304 Not Modified to an unconditional GET"
-
-        if outcome.reason is not None:
-            what = "failed" if attempts == 1 else f"failed after {attempts} attempts"
-            return _failed(
-                source_id,
-                url,
-                mode,
-                f"{source_id}: GET {url} {what}: {outcome.reason}",
-                http_status=outcome.http_status,
-                attempts=attempts,
-                etag=outcome.etag,
-                last_modified=outcome.last_modified,
-            )
-
-        assert outcome.body is not None
-        return _success(
-            source_id,
-            url,
-            mode,
-            outcome.body,
-            raw_store=raw_store,
-            previous=previous,
-            force=force,
-            http_status=outcome.http_status,
-            etag=outcome.etag,
-            last_modified=outcome.last_modified,
-            attempts=attempts,
-            action="GET",
-        )
+            if body is None:
+                raise _Failure("server answered 304 Not Modified to an unconditional GET", http_status=304)
+    except FetchRefused as exc:
+        return _failed(source_id, url, mode, f"{source_id}: {exc}", attempts=max(1, attempts))
+    except _Failure as failure:
+        attempts = attempts + (failure.attempts or 1)
+        what = "failed" if attempts <= 1 else f"failed after {attempts} attempts"
+        result = _failed(source_id, url, mode, f"{source_id}: GET {url} {what}: {failure.reason}",
+                         http_status=failure.http_status, attempts=max(1, attempts))
+        if failure.transient:
+            raise TransientFetchError(result) from None
+        return result
     finally:
         if own_session:
-            session.close()
+            http.close()
+    return _success(source_id, url, mode, body, raw_store=raw_store, previous=previous, force=force,
+                    http_status=response.status_code, etag=response.headers.get("ETag"),
+                    last_modified=response.headers.get("Last-Modified"), attempts=attempts, action="GET")
 
 
 WORLD_BANK_API_PATH = re.compile(r"/v2/(?:[a-z]{2}/)?country/[^/]+/indicator/[^/]+/?$", re.IGNORECASE)
@@ -753,9 +861,9 @@ def fetch_world_bank_pages(source_id: str, url: str, *, mode: str, raw_store: Pa
         bodies.append(page.body)
     body = b"[" + b",".join(bodies) + b"]"
     sha256 = hashlib.sha256(body).hexdigest()
-    path = _store(raw_store, body, sha256)
+    path, repaired = _store(raw_store, body, sha256)
     changed = force or previous is None or previous.sha256 != sha256
     return FetchResult(source_id=source_id, url=url, mode=mode, status="fetched" if changed else "unchanged",
                        http_status=first.http_status, bytes=len(body), sha256=sha256, etag=None,
                        last_modified=None, changed=changed, fetched_at=_now(), error=None, raw_path=path,
-                       attempts=attempts, body=body)
+                       attempts=attempts, body=body, repaired=repaired)

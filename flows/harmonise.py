@@ -69,7 +69,7 @@ def with_catalog_defaults(frame: pd.DataFrame, source: Source, *, review_status:
         "is_secondary": bool(source.raw.get("is_secondary", False)),
         "variant": "",
         "share": None, "share_of": None, "countries_count": None,
-        "flag": None, "note": None, "page": None, "quote": None,
+        "flag": None, "note": None, "page": None, "quote": None, "quote_kind": None,
         "review_status": review_status,
     }
     for column, value in defaults.items():

@@ -16,7 +16,8 @@ import pandas as pd
 from flows.catalog import Source
 from flows.config import Paths
 from flows.extractors.common import schema_drift
-from flows.fetch import FetchResult, PreviousFetch, fetch_source, fetch_world_bank_pages, is_world_bank_api, read_raw
+from flows.fetch import (DEFAULT_DEADLINE_SECONDS, FetchResult, PreviousFetch, TransientFetchError, fetch_source,
+                         fetch_world_bank_pages, hosts_of, is_world_bank_api, read_raw)
 from flows.harmonise import resolve_areas, with_catalog_defaults
 from schemas.figure import FIGURE_COLUMNS, FIGURE_KEY, Figure
 from schemas.raw import RAW_MODELS
@@ -59,6 +60,8 @@ class SourceOutcome:
     validation: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     archives: list[dict] = field(default_factory=list)   # meta.fetches records of archived documents
+    assertions: dict = field(default_factory=dict)       # source.toml [assertions] (warehouse/guards.py)
+    accept_shrink: bool = False                          # --accept-shrink: waive min_rows / max_closed_share
     kept_keys: pd.DataFrame | None = field(default=None, repr=False)   # identities of quarantined rows
     opened: int = 0
     closed: int = 0
@@ -79,12 +82,27 @@ class SourceOutcome:
 
 
 # --------------------------------------------------------------------------- fetch
+def allowed_hosts(source: Source) -> set[str]:
+    """Hosts a source's fetches, redirects and archived documents may reach: `allowed_hosts` in its
+    source.toml, else the hosts of its own URLs (original_url, data_url)."""
+    declared = source.raw.get("allowed_hosts")
+    return {str(h).lower() for h in declared} if declared else hosts_of(source.original_url, source.data_url)
+
+
+def fetch_options(source: Source, own_url: str) -> dict:
+    """Per-source fetch policy: allowed hosts, the source's own URLs, the deadline (`timeout`)."""
+    return {"allowed_hosts": allowed_hosts(source), "own_urls": [own_url, source.original_url, source.data_url],
+            "deadline": float(source.raw.get("timeout", DEFAULT_DEADLINE_SECONDS))}
+
+
 def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch | None,
           override: str | None = None, force: bool = False) -> FetchResult:
+    """Fetch one source. Raises TransientFetchError (5xx, resets, truncation) for the task to retry."""
     url = source.url_for(mode, override)
     PROGRESS(source.id, "fetch", url)
     transport = fetch_world_bank_pages if is_world_bank_api(url) else fetch_source
-    result = transport(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force)
+    result = transport(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force,
+                       **fetch_options(source, url))
     result.previous_sha256 = previous.sha256 if previous else None
     if result.status == "unchanged" and previous is not None and previous.inputs_sha256 != source.inputs_sha256():
         result.status, result.changed = "fetched", True   # same document, new review decisions: read it again
@@ -92,15 +110,46 @@ def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch
     return result
 
 
+def accept_shrink(outcomes: list[SourceOutcome], accepted: list[str] | None) -> list[SourceOutcome]:
+    """Mark the outcomes of sources named by --accept-shrink (their min_rows / max_closed_share are waived)."""
+    for outcome in outcomes:
+        outcome.accept_shrink = outcome.source_id in (accepted or [])
+    return outcomes
+
+
+def retry_transient_fetch(task, task_run, state) -> bool:
+    """Prefect retry condition of the fetch task: retry transient failures (5xx, resets, truncation) only."""
+    try:
+        state.result()
+    except TransientFetchError:
+        return True
+    except Exception:  # noqa: BLE001 - anything else is not worth another try
+        return False
+    return False
+
+
+def failed_fetch_result(source: Source, fetched) -> FetchResult:
+    """The fetch task's result, or the failed FetchResult its last exception carries (after retries)."""
+    if isinstance(fetched, TransientFetchError):
+        return fetched.result
+    if isinstance(fetched, BaseException):
+        from flows.fetch import failed_result   # an unexpected error: one line, the source failed alone
+        return failed_result(source.id, source.data_url or str(source.mirror_path), "unknown",
+                       f"{source.id}: fetch error: {type(fetched).__name__}: {fetched}")
+    return fetched
+
+
 # --------------------------------------------------------------------------- extract + validate
 def process(source: Source, fetched: FetchResult, *, force: bool = False) -> SourceOutcome:
     """Extract and validate one fetched document. Never raises for a bad document: the
     outcome is 'failed' with a message naming the source, row or column, and reason."""
     record = dict(fetched.as_record(), inputs_sha256=source.inputs_sha256())
+    repaired = [f"raw store: the stored copy of {fetched.sha256[:12]}… no longer matched its SHA-256; "
+                "repaired from the document just read"] if fetched.repaired else []
     if fetched.status == "failed":
         return SourceOutcome(source.id, source.kind, "failed", record, error=fetched.error)
     if fetched.status == "unchanged" and not force:
-        return SourceOutcome(source.id, source.kind, "unchanged", record)
+        return SourceOutcome(source.id, source.kind, "unchanged", record, notes=repaired)
     PROGRESS(source.id, "extract", f"{fetched.bytes:,} bytes")
     try:
         outcome = extract_and_validate(source, fetched.body or b"")
@@ -110,7 +159,8 @@ def process(source: Source, fetched: FetchResult, *, force: bool = False) -> Sou
         return SourceOutcome(source.id, source.kind, "failed", record,
                              error=f"{source.id}: extractor error: {type(exc).__name__}: {exc}")
     outcome.fetch = record
-    outcome.notes.extend(_drift_since_previous(fetched))
+    outcome.assertions = dict(source.raw.get("assertions", {}))
+    outcome.notes.extend(repaired + _drift_since_previous(fetched))
     PROGRESS(source.id, "validated", f"{outcome.rows_loaded} rows, {outcome.rows_quarantined} quarantined")
     return outcome
 
@@ -123,9 +173,13 @@ def archive_documents(source: Source, outcome: SourceOutcome, *, mode: str, raw_
     if mode != "live" or outcome.status != "loaded" or source.kind != "figures":
         return outcome
     urls = {source.original_url, *outcome.frame["document_url"]}
+    options = fetch_options(source, (outcome.fetch or {}).get("url") or source.original_url)
     for url in sorted(u for u in urls if isinstance(u, str) and u.startswith(("http://", "https://"))):
         PROGRESS(source.id, "archive", url)
-        got = fetch_source(source.id, url, mode=mode, raw_store=raw_store, retries=1, timeout=20)
+        try:
+            got = fetch_source(source.id, url, mode=mode, raw_store=raw_store, retries=1, timeout=20, **options)
+        except TransientFetchError as exc:
+            got = exc.result
         outcome.archives.append(dict(got.as_record(), inputs_sha256=None,
                                      outcome="archived" if got.status != "failed" else "archive_failed"))
     failed = sum(a["outcome"] == "archive_failed" for a in outcome.archives)

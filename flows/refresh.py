@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
-from prefect import flow, get_run_logger, task
+from prefect import allow_failure, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
@@ -31,6 +31,8 @@ from warehouse.load import finish_run, load_run, open_writer, previous_fetches
 from warehouse.marts import build_marts
 from warehouse.datapackage import datapackage_extra
 from warehouse.publish import publish as publish_bundle
+from warehouse.publish import publish_failure_message
+from warehouse.runs import mark_interrupted, record_start
 from warehouse.report import REPORT, report_extra, report_markdown
 
 Trigger = Literal["manual", "schedule", "cli", "test"]
@@ -66,6 +68,9 @@ WaitParameter = Annotated[float, _form(
     "then fail with a clear message (a run that never got the lock writes nothing).", ge=0)]
 PublishToParameter = Annotated[str | None, _form(
     "Also publish to", "Also deliver the bundle to this path or fsspec URL (e.g. s3://bucket/ftf).")]
+AcceptShrinkParameter = Annotated[list[SourceId], BeforeValidator(_empty_if_none), _form(
+    "Accept shrinking documents", "Sources whose new document may be much smaller than the last one (waives "
+    "their min_rows and max_closed_share assertions; README \"Safety and failure\").")]
 
 
 class RefreshParameters(BaseModel):
@@ -78,6 +83,7 @@ class RefreshParameters(BaseModel):
     home: HomeParameter = None
     wait_for_writer_seconds: WaitParameter = 0.0
     publish_to: PublishToParameter = None
+    accept_shrink: AcceptShrinkParameter = None
 
 
 _TRIGGER: contextvars.ContextVar[str] = contextvars.ContextVar("ftf_run_trigger", default="cli")
@@ -94,15 +100,17 @@ def run_trigger(trigger: Trigger) -> Iterator[None]:
         _TRIGGER.reset(token)
 
 
-@task(name="fetch", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE, task_run_name="fetch {source.id}")
+@task(name="fetch", retries=2, retry_delay_seconds=[2, 10], retry_jitter_factor=0.5,
+      retry_condition_fn=pipeline.retry_transient_fetch, cache_policy=NO_CACHE, task_run_name="fetch {source.id}")
 def fetch_task(source: Source, mode: str, raw_store, previous: PreviousFetch | None,
                override: str | None, force: bool) -> FetchResult:
     return pipeline.fetch(source, mode=mode, raw_store=raw_store, previous=previous, override=override, force=force)
 
 
 @task(name="extract-validate", cache_policy=NO_CACHE, task_run_name="extract {source.id}")
-def process_task(source: Source, fetched: FetchResult, force: bool) -> pipeline.SourceOutcome:
-    return pipeline.process(source, fetched, force=force)
+def process_task(source: Source, fetched: FetchResult | BaseException, force: bool) -> pipeline.SourceOutcome:
+    # `fetched` is the exception when the fetch still failed after its retries (allow_failure)
+    return pipeline.process(source, pipeline.failed_fetch_result(source, fetched), force=force)
 
 
 @task(name="archive", cache_policy=NO_CACHE, task_run_name="archive {source.id}")
@@ -140,7 +148,7 @@ def publish_task(db_path, target, run_id: str, publish_to: str | None = None, so
     con = open_writer(db_path)
     try:
         manifest = publish_bundle(con, target, run_id=run_id, publish_to=publish_to,
-                                  extra=[datapackage_extra(sources), report_extra(con, sources)])
+                                  extra=[datapackage_extra(sources, con), report_extra(con, sources)])
         if publish_to:
             where = publish_to if "://" in publish_to else Path(publish_to).resolve().as_uri()
             link = f"{where.rstrip('/')}/{REPORT}"
@@ -186,6 +194,42 @@ def _hold_writer_lock(stack: contextlib.ExitStack, where, wait_seconds: float, l
     pipeline.PROGRESS("warehouse", "lock", f"acquired after {time.monotonic() - waited:.1f} s")
 
 
+def _known_overrides(catalog: dict, url_overrides: dict[str, str] | None) -> dict[str, str]:
+    overrides = url_overrides or {}
+    unknown = [k for k in overrides if k not in catalog]
+    if unknown:
+        raise ValueError(f"--url given for unknown source(s): {', '.join(unknown)}")
+    return overrides
+
+
+def _record_start(where, run: pipeline.RunInfo, logger) -> list[str]:
+    """Mark runs that never finished as interrupted (this run holds the lock: none can be going), name
+    them in the log, and record this run as 'running' before it changes anything."""
+    interrupted = mark_interrupted(where.db, run.run_id)
+    for gone in interrupted:
+        logger.warning("Run %s never finished (interrupted); marked 'interrupted' in meta.runs.", gone)
+    record_start(where.db, run, parameters_json=pipeline.parameters_json(run.parameters))
+    return interrupted
+
+
+def _log_outcomes(logger, outcomes: list) -> None:
+    for o in outcomes:
+        (logger.warning if o.status == "failed" else logger.info)(
+            "%s: %s (%s rows loaded, %s quarantined)%s", o.source_id, o.status, o.rows_loaded,
+            o.rows_quarantined, f" — {o.error}" if o.error else "")
+
+
+def _publish(where, run_id: str, publish_to: str | None, sources: list, logger) -> tuple[dict | None, str | None]:
+    """(manifest, None), or (None, one line) when publishing failed: the data stays loaded and the
+    previous bundle is still served (publish swaps a finished bundle in, or nothing)."""
+    try:
+        return publish_task(where.db, where.published, run_id, publish_to, sources), None
+    except Exception as exc:  # noqa: BLE001 - disk full, a file in the way, a report error: one line
+        message = publish_failure_message(exc)
+        logger.error("%s", message)
+        return None, message
+
+
 @flow(name="refresh", log_prints=True)
 def refresh(
     sources: SourcesParameter = None,
@@ -196,6 +240,7 @@ def refresh(
     home: HomeParameter = None,
     wait_for_writer_seconds: WaitParameter = 0.0,
     publish_to: PublishToParameter = None,
+    accept_shrink: AcceptShrinkParameter = None,
 ) -> dict:
     """Refresh sources, load them as one snapshot, rebuild the marts and publish the bundle.
 
@@ -206,10 +251,7 @@ def refresh(
     where = data_paths(home)
     catalog = load_catalog()
     chosen = select(catalog, sources)
-    overrides = url_overrides or {}
-    unknown = [k for k in overrides if k not in catalog]
-    if unknown:
-        raise ValueError(f"--url given for unknown source(s): {', '.join(unknown)}")
+    overrides = _known_overrides(catalog, url_overrides)
     with contextlib.ExitStack() as holding:
         try:
             _hold_writer_lock(holding, where, wait_for_writer_seconds, logger)
@@ -221,37 +263,38 @@ def refresh(
         run = pipeline.RunInfo(
             run_id=pipeline.new_run_id(started), mode=mode, started_at=started, trigger=effective_trigger(_TRIGGER.get()),
             parameters={"sources": sources or [], "mode": mode, "url_overrides": overrides, "force": force,
-                        "publish": publish, "publish_to": publish_to},
+                        "publish": publish, "publish_to": publish_to, "accept_shrink": accept_shrink or []},
             flow_run_id=str(prefect_flow_run.id) if prefect_flow_run.id else None,
             deployment=prefect_deployment.name if prefect_deployment.id else None,
         )
+        interrupted = _record_start(where, run, logger)
         replayed = pipeline.replay_vintages_if_new(where, [s for s in chosen if s.id not in overrides], mode)
         previous = previous_fetches(where.db)
         fetched = {s.id: fetch_task.submit(s, mode, where.raw, previous.get(s.id), overrides.get(s.id), force)
                    for s in chosen}
-        processed = [process_task.submit(s, fetched[s.id], force) for s in chosen]
+        processed = [process_task.submit(s, allow_failure(fetched[s.id]), force) for s in chosen]
         archived = [archive_task.submit(s, p, mode, where.raw) for s, p in zip(chosen, processed)]
-        outcomes = load_task(where.db, run, [a.result() for a in archived])
-        for o in outcomes:
-            (logger.warning if o.status == "failed" else logger.info)(
-                "%s: %s (%s rows loaded, %s quarantined)%s", o.source_id, o.status, o.rows_loaded,
-                o.rows_quarantined, f" — {o.error}" if o.error else "")
+        outcomes = load_task(where.db, run, pipeline.accept_shrink([a.result() for a in archived], accept_shrink))
+        _log_outcomes(logger, outcomes)
+        status, publish_error, manifest = pipeline.run_status(outcomes), None, None
         try:
             diff = changes_task(where.db, run.run_id)
             counts = marts_task(where.db)
-            manifest = (publish_task(where.db, where.published, run.run_id, publish_to, list(catalog.values()))
-                        if publish else None)
         except Exception as exc:  # the snapshot is loaded, but meta.runs must not say the run completed
             finish_run(where.db, run.run_id, status="failed", message=f"after loading: {type(exc).__name__}: {exc}")
             raise
-        finish_run(where.db, run.run_id)
+        if publish:
+            manifest, publish_error = _publish(where, run.run_id, publish_to, list(catalog.values()), logger)
+        finish_run(where.db, run.run_id, status="published_failed" if publish_error else status, message=publish_error)
     rows = pipeline.summary_rows(outcomes)
     if diff:
         create_markdown_artifact(key="refresh-changes", markdown=diff,
                                  description=f"What run {run.run_id} changed in the warehouse")
     create_table_artifact(key="refresh-summary", table=rows,
-                          description=f"ftf-warehouse run {run.run_id} ({mode}): {pipeline.run_status(outcomes)}")
-    return {"run_id": run.run_id, "status": pipeline.run_status(outcomes), "sources": rows,
+                          description=f"ftf-warehouse run {run.run_id} ({mode}): {status}")
+    status = "published_failed" if publish_error else status
+    return {"run_id": run.run_id, "status": status, "sources": rows, "interrupted": interrupted,
+            "publish_error": publish_error,
             "marts": counts, "replayed": replayed, "warehouse": str(where.db),
             "published": str(where.published) if manifest else None,
             "seconds": round(time.monotonic() - clock, 2)}

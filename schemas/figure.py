@@ -20,10 +20,22 @@ METRICS = (
     "prosecuted",
     "present",     # still in the conflict zone at the reference date
     "relocated",   # moved on to a third country
+    "women_and_minors",  # women and minors together (e.g. a region's share of affiliates)
+    # rates as the publisher stated them (never computed here, never summed: the marts keep them
+    # out of core.accepted_readings and show them beside the warehouse's own per-million figure)
+    "travelled_per_million",           # travelled per million inhabitants
+    "travelled_per_million_muslims",   # travelled per million Muslims (or people of Muslim descent)
 )
+PUBLISHED_RATE_METRICS = ("travelled_per_million", "travelled_per_million_muslims")
 QUALIFIERS = ("exact", "at_least", "up_to", "approx", "more_than", "less_than", "range")
 REVIEW_STATUSES = ("pending", "accepted", "rejected")
 AREA_KINDS = ("country", "region", "world")
+# What kind of verbatim text `quote` is (README "Verbatim provenance"):
+#   sentence    a sentence of the document (report, article; for a transcription, of the text it quotes)
+#   table_row   a row of a published table (HTML/PDF/XLSX), cells as the extractor read them
+#   csv_row     a line of a CSV document exactly as it appears in the file (page = its line number)
+#   json_record one record of a JSON document
+QUOTE_KINDS = ("sentence", "table_row", "csv_row", "json_record")
 
 # Columns every figure carries, in the order the warehouse stores them.
 FIGURE_COLUMNS = [
@@ -31,7 +43,7 @@ FIGURE_COLUMNS = [
     "country_iso3", "area_kind", "country_as_published",
     "metric", "variant", "value", "value_low", "value_high", "qualifier",
     "share", "share_of", "countries_count",
-    "reference_date", "published_on", "page", "quote",
+    "reference_date", "published_on", "page", "quote", "quote_kind",
     "review_status", "flag", "note",
 ]
 # The natural key of a figure (transaction-time versions hang off it).
@@ -63,6 +75,7 @@ class Figure(pa.DataFrameModel):
     published_on: Series[pd.Timestamp] = pa.Field(nullable=False)
     page: Series[str] = pa.Field(nullable=True)
     quote: Series[str] = pa.Field(nullable=True)
+    quote_kind: Series[str] = pa.Field(nullable=True, isin=QUOTE_KINDS)
     review_status: Series[str] = pa.Field(isin=REVIEW_STATUSES)
     flag: Series[str] = pa.Field(nullable=True)
     note: Series[str] = pa.Field(nullable=True)
@@ -84,6 +97,10 @@ class Figure(pa.DataFrameModel):
     @pa.dataframe_check(error="the figure names neither a page/section nor a quote")
     def is_traceable(cls, df: pd.DataFrame) -> Series[bool]:
         return df["page"].notna() | df["quote"].notna()
+
+    @pa.dataframe_check(error="a quote needs its quote_kind (sentence, table_row, csv_row or json_record)")
+    def quote_has_a_kind(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["quote"].isna() | df["quote_kind"].notna()
 
     @pa.dataframe_check(error="a share needs share_of (the metric it is a share of)")
     def share_names_its_base(cls, df: pd.DataFrame) -> Series[bool]:

@@ -9,7 +9,41 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas.figure import METRICS, QUALIFIERS
+from schemas.figure import METRICS, QUALIFIERS, QUOTE_KINDS
+
+# Qualifiers of derived numbers (rates, per-million figures, sums, gaps), computed from their
+# inputs' qualifiers by the interval rules in warehouse/marts/_interval_rules.sql.
+DERIVED_QUALIFIERS = ("exact", "approx", "at_least", "up_to", "range", "unbounded")
+_RULES = "by the interval rules (warehouse/marts/_interval_rules.sql)"
+_QUOTE_KIND = ("What kind of verbatim text the quote is: sentence, table_row, csv_row (the line exactly as in "
+               "the file; page = its line number) or json_record")
+
+
+def _derived_qualifier(what: str) -> dict:
+    return dict(nullable=True, isin=DERIVED_QUALIFIERS,
+                description=f"Qualifier of {what}, derived from the inputs' qualifiers {_RULES}: exact, approx "
+                            "(a point from an approximate input), at_least, up_to, range or unbounded")
+
+
+def _low(what: str, ge=0) -> dict:
+    spec = dict(nullable=True, description=f"Lower bound of {what} {_RULES} (rounded down; every exact "
+                                           "combination of the inputs lies at or above it)")
+    if ge is not None:
+        spec["ge"] = ge
+    return spec
+
+
+def _high(what: str, ge=0) -> dict:
+    spec = dict(nullable=True, description=f"Upper bound of {what} {_RULES} (rounded up); empty when the "
+                                           "inputs set none (an 'at least' or 'more than' input)")
+    if ge is not None:
+        spec["ge"] = ge
+    return spec
+
+
+def _bounds_ordered(df: pd.DataFrame, low: str, high: str) -> pd.Series:
+    both = df[low].notna() & df[high].notna()
+    return ~both | (df[low] <= df[high])
 
 PUBLISHED: dict[str, type[pa.DataFrameModel]] = {}
 
@@ -34,13 +68,20 @@ class FightersPerMillion(pa.DataFrameModel):
     reference_date: Series[pd.Timestamp] = pa.Field(description="The date the figure describes (valid time)")
     population_year: Series[pd.Int64Dtype] = pa.Field(nullable=True, description="Year of the population used: the reference year, else the latest earlier year")
     population: Series[pd.Int64Dtype] = pa.Field(nullable=True, gt=0, description="World Bank total population (SP.POP.TOTL) of that year")
-    per_million: Series[float] = pa.Field(nullable=True, ge=0, description="value per million inhabitants")
-    per_million_low: Series[float] = pa.Field(nullable=True, ge=0, description="value_low per million inhabitants")
-    per_million_high: Series[float] = pa.Field(nullable=True, ge=0, description="value_high per million inhabitants")
+    population_basis: Series[str] = pa.Field(nullable=True, isin=["known_at_publication", "current_fallback"],
+                                             description="known_at_publication: the value the warehouse held on the publication date; current_fallback: nothing was known then, the current value is used (core.publication_population, shared by every mart)")
+    population_known_since: Series[pd.Timestamp] = pa.Field(nullable=True, description="Since when the warehouse has known the population value used (its vintage date)")
+    per_million: Series[float] = pa.Field(nullable=True, ge=0, description="value per million inhabitants (3 decimals; empty for a range)")
+    per_million_low: Series[float] = pa.Field(**_low("the figure per million inhabitants"))
+    per_million_high: Series[float] = pa.Field(**_high("the figure per million inhabitants"))
+    per_million_qualifier: Series[str] = pa.Field(**_derived_qualifier("the figure per million inhabitants"))
+    published_per_million: Series[float] = pa.Field(nullable=True, ge=0, description="The publisher's own figure per million inhabitants where it stated one (core.published_rates, e.g. ICSR 2015 Table 1, Elcano 2018), to compare with per_million")
+    published_per_million_qualifier: Series[str] = pa.Field(nullable=True, isin=QUALIFIERS, description="Qualifier of published_per_million as published (ICSR 2015: 'up_to', by its table's footnote)")
     document_url: Series[str] = pa.Field(description="Where the figure was read")
     is_secondary: Series[bool] = pa.Field(description="True when that document only quotes the publication")
     page: Series[str] = pa.Field(nullable=True, description="Page, table or section of the document")
     quote: Series[str] = pa.Field(nullable=True, description="Verbatim text the figure came from")
+    quote_kind: Series[str] = pa.Field(nullable=True, isin=QUOTE_KINDS, description=_QUOTE_KIND)
     flag: Series[str] = pa.Field(nullable=True, description="CONFLICT or LOW CONFIDENCE where the transcription says so")
 
     @pa.dataframe_check(error="a range's per-million ends are out of order")
@@ -50,10 +91,15 @@ class FightersPerMillion(pa.DataFrameModel):
 
     class Config:
         name = "fighters_per_million"
-        description = "One row per accepted country-level figure, with the population of its reference year and the rate per million inhabitants (point value and both ends of ranges)"
+        description = ("One row per publication × country × metric (accepted only; one figure per publication: main "
+                       "reading (variant '') first, then the publication's own document over a secondary one, then "
+                       "unflagged, then the latest reference date), with the population every mart uses for that "
+                       "publication and country (core.publication_population: the reference year as known at "
+                       "publication, else the current value) and the rate per million inhabitants with its bounds "
+                       "and qualifier")
         strict = True
         coerce = True
-        unique = ["source_id", "publication_id", "country_iso3", "metric", "variant", "reference_date"]
+        unique = ["publication_id", "country_iso3", "metric"]
 
 
 # --------------------------------------------------------------------------- shared wording
@@ -70,6 +116,7 @@ _SECONDARY = "True when that document only quotes the publication (a news articl
 _PAGE = "Page, table or section of the document"
 _QUOTE = "Verbatim text the figure came from"
 _FLAG = "CONFLICT or LOW CONFIDENCE where the transcription says so"
+_QK = dict(nullable=True, isin=QUOTE_KINDS, description=_QUOTE_KIND)
 _PICK = ("one figure per publication: main reading (variant '') first, then the publication's own "
          "document over a secondary one, then unflagged, then the latest reference date")
 _REGION = "Region code from ref.regions (EU, WEUR, MAGHREB, ...; WLD = world)"
@@ -96,19 +143,21 @@ class CountryEstimates(pa.DataFrameModel):
     document_url: Series[str] = pa.Field(description=_DOC)
     page: Series[str] = pa.Field(nullable=True, description=_PAGE)
     quote: Series[str] = pa.Field(nullable=True, description=_QUOTE)
+    quote_kind: Series[str] = pa.Field(**_QK)
     flag: Series[str] = pa.Field(nullable=True, description=_FLAG)
     publications: Series[int] = pa.Field(ge=1, description="Number of publications giving an accepted figure for this country and metric")
-    min_value: Series[float] = pa.Field(ge=0, description="Lowest value across those publications (a range counts with its low end)")
+    min_value: Series[float] = pa.Field(ge=0, description="Lowest value any of those publications allows, " + _RULES + ": a range counts with its low end, 'up to' with 0")
     min_publication_id: Series[str] = pa.Field(description="Publication that gave min_value")
-    max_value: Series[float] = pa.Field(ge=0, description="Highest value across those publications (a range counts with its high end)")
-    max_publication_id: Series[str] = pa.Field(description="Publication that gave max_value")
+    max_value: Series[float] = pa.Field(nullable=True, ge=0, description="Highest value any of those publications allows, " + _RULES + ": a range counts with its high end; empty when one gave no upper bound ('at least', 'more than')")
+    max_publication_id: Series[str] = pa.Field(description="Publication that gave max_value (or gave no upper bound)")
+    range_qualifier: Series[str] = pa.Field(**_derived_qualifier("the span min_value–max_value across publications"))
     first_published_on: Series[pd.Timestamp] = pa.Field(description="Publication date of the earliest publication giving this country and metric")
     publication_ids: Series[str] = pa.Field(description="Every publication giving this country and metric, oldest first, comma-separated")
     pending_claims: Series[int] = pa.Field(ge=0, description="Figures for this country and metric still pending review (not used above)")
 
     @pa.dataframe_check(error="min_value is greater than max_value")
     def min_below_max(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["min_value"] <= df["max_value"]
+        return _bounds_ordered(df, "min_value", "max_value")
 
     @pa.dataframe_check(error="the best estimate has no number")
     def has_a_number(cls, df: pd.DataFrame) -> Series[bool]:
@@ -141,9 +190,18 @@ class ReturneeRates(pa.DataFrameModel):
     returned_low: Series[float] = pa.Field(nullable=True, ge=0, description="Low end when returned is a range")
     returned_high: Series[float] = pa.Field(nullable=True, ge=0, description="High end when returned is a range")
     returned_qualifier: Series[str] = pa.Field(nullable=True, isin=QUALIFIERS, description="Qualifier of the returned figure")
-    return_rate: Series[float] = pa.Field(nullable=True, ge=0, description="returned / travelled, rounded to 3 decimals; empty unless both are point values")
-    travelled_per_million: Series[float] = pa.Field(nullable=True, ge=0, description="travelled per million inhabitants (3 decimals)")
-    returned_per_million: Series[float] = pa.Field(nullable=True, ge=0, description="returned per million inhabitants (3 decimals)")
+    return_rate: Series[float] = pa.Field(nullable=True, ge=0, description="returned / travelled from the numbers as published, rounded to 3 decimals; empty when either is a range. Read it with return_rate_qualifier: beside an open bound ('more than 900' travelled) it is a bound, not a value")
+    return_rate_low: Series[float] = pa.Field(**_low("returned / travelled"))
+    return_rate_high: Series[float] = pa.Field(**_high("returned / travelled"))
+    return_rate_qualifier: Series[str] = pa.Field(**_derived_qualifier("returned / travelled (e.g. 'up_to' when travelled is 'more than')"))
+    travelled_per_million: Series[float] = pa.Field(nullable=True, ge=0, description="travelled per million inhabitants (3 decimals; empty for a range)")
+    travelled_per_million_low: Series[float] = pa.Field(**_low("travelled per million inhabitants"))
+    travelled_per_million_high: Series[float] = pa.Field(**_high("travelled per million inhabitants"))
+    travelled_per_million_qualifier: Series[str] = pa.Field(**_derived_qualifier("travelled per million inhabitants"))
+    returned_per_million: Series[float] = pa.Field(nullable=True, ge=0, description="returned per million inhabitants (3 decimals; empty for a range)")
+    returned_per_million_low: Series[float] = pa.Field(**_low("returned per million inhabitants"))
+    returned_per_million_high: Series[float] = pa.Field(**_high("returned per million inhabitants"))
+    returned_per_million_qualifier: Series[str] = pa.Field(**_derived_qualifier("returned per million inhabitants"))
     population_year: Series[pd.Int64Dtype] = pa.Field(nullable=True, description="Year of the population used: the reference year, else the latest earlier year")
     population: Series[pd.Int64Dtype] = pa.Field(nullable=True, gt=0, description="World Bank total population (SP.POP.TOTL) of that year")
     population_basis: Series[str] = pa.Field(nullable=True, isin=["known_at_publication", "current_fallback"],
@@ -151,8 +209,17 @@ class ReturneeRates(pa.DataFrameModel):
     population_known_since: Series[pd.Timestamp] = pa.Field(nullable=True, description="Since when the warehouse has known the population value used (its vintage date)")
     travelled_document_url: Series[str] = pa.Field(nullable=True, description="Where the travelled figure was read")
     travelled_quote: Series[str] = pa.Field(nullable=True, description="Verbatim text of the travelled figure")
+    travelled_quote_kind: Series[str] = pa.Field(**_QK)
     returned_document_url: Series[str] = pa.Field(nullable=True, description="Where the returned figure was read")
     returned_quote: Series[str] = pa.Field(nullable=True, description="Verbatim text of the returned figure")
+    returned_quote_kind: Series[str] = pa.Field(**_QK)
+
+    @pa.dataframe_check(error="return_rate lies outside return_rate_low–return_rate_high")
+    def rate_within_bounds(cls, df: pd.DataFrame) -> Series[bool]:
+        rate = df["return_rate"]
+        above = df["return_rate_low"].isna() | (rate >= df["return_rate_low"] - 1e-9)
+        below = df["return_rate_high"].isna() | (rate <= df["return_rate_high"] + 1e-9)
+        return rate.isna() | (above & below)
 
     @pa.dataframe_check(error="return_rate is not returned / travelled")
     def rate_matches(cls, df: pd.DataFrame) -> Series[bool]:
@@ -168,8 +235,9 @@ class ReturneeRates(pa.DataFrameModel):
         name = "returnee_rates"
         description = ("One row per country × publication giving the country's travelled or returned figure "
                        "(accepted only; " + _PICK + "): both side by side, the share that returned and both per "
-                       "million inhabitants, using the population of the reference year as the warehouse knew it "
-                       "on the publication date (else the current value, as population_basis says)")
+                       "million inhabitants, each with bounds and a qualifier derived " + _RULES + ", using the "
+                       "population every mart uses (core.publication_population: the reference year as the "
+                       "warehouse knew it on the publication date, else the current value, as population_basis says)")
         strict = True
         coerce = True
         unique = ["country_iso3", "publication_id"]
@@ -188,8 +256,9 @@ class RegionTotals(pa.DataFrameModel):
     publisher_value_low: Series[float] = pa.Field(nullable=True, ge=0, description="Low end of the publisher's regional range")
     publisher_value_high: Series[float] = pa.Field(nullable=True, ge=0, description="High end of the publisher's regional range")
     member_sum: Series[float] = pa.Field(nullable=True, ge=0, description="Sum of the member countries' point values in this publication; empty when a counted member gave only a range or none has a figure")
-    member_sum_low: Series[float] = pa.Field(nullable=True, ge=0, description="Sum with ranges at their low end")
-    member_sum_high: Series[float] = pa.Field(nullable=True, ge=0, description="Sum with ranges at their high end")
+    member_sum_low: Series[float] = pa.Field(**_low("the member countries' sum ('up to' members add 0)"))
+    member_sum_high: Series[float] = pa.Field(**_high("the member countries' sum"))
+    member_sum_qualifier: Series[str] = pa.Field(**_derived_qualifier("the member countries' sum"))
     member_qualifiers: Series[str] = pa.Field(nullable=True, description="Qualifiers of the summed member figures (e.g. 'approx, exact')")
     countries_counted: Series[int] = pa.Field(ge=0, description="Member countries with a figure in this publication")
     counted_members: Series[str] = pa.Field(nullable=True, description="Their ISO3 codes, comma-separated")
@@ -197,9 +266,13 @@ class RegionTotals(pa.DataFrameModel):
     members_missing: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, description="Members without a figure in this publication (empty for WLD)")
     missing_members: Series[str] = pa.Field(nullable=True, description="Their ISO3 codes, comma-separated (empty for WLD)")
     gap: Series[float] = pa.Field(nullable=True, description="publisher_value − member_sum: how much of the publisher's regional figure the member figures do not account for")
+    gap_low: Series[float] = pa.Field(**_low("the publisher's regional figure minus the member sum", ge=None))
+    gap_high: Series[float] = pa.Field(**_high("the publisher's regional figure minus the member sum", ge=None))
+    gap_qualifier: Series[str] = pa.Field(**_derived_qualifier("the gap (a difference: 'up_to' means no lower bound)"))
     region_defined_by: Series[str] = pa.Field(nullable=True, description="How the warehouse defines the region's members (treaty, UN M49 sub-region, or an approximation and why)")
     publisher_document_url: Series[str] = pa.Field(nullable=True, description="Where the publisher's regional figure was read")
     publisher_quote: Series[str] = pa.Field(nullable=True, description="Verbatim text of the publisher's regional figure")
+    publisher_quote_kind: Series[str] = pa.Field(**_QK)
 
     @pa.dataframe_check(error="countries_counted + members_missing differs from members_total")
     def members_add_up(cls, df: pd.DataFrame) -> Series[bool]:
@@ -268,12 +341,16 @@ class EstimateTimeline(pa.DataFrameModel):
     previous_publication_id: Series[str] = pa.Field(nullable=True, description="The publication before this one in the series")
     previous_value: Series[float] = pa.Field(nullable=True, ge=0, description="Its point value (empty for a range)")
     change_from_previous: Series[float] = pa.Field(nullable=True, description="value − previous_value (empty when either is a range)")
+    change_low: Series[float] = pa.Field(**_low("the change from the previous publication", ge=None))
+    change_high: Series[float] = pa.Field(**_high("the change from the previous publication", ge=None))
+    change_qualifier: Series[str] = pa.Field(**_derived_qualifier("the change from the previous publication (a difference: 'up_to' means no lower bound)"))
     is_latest: Series[bool] = pa.Field(description="True for the latest publication of the series (the one country_estimates uses, unless two share a date)")
     readings: Series[int] = pa.Field(ge=1, description="Accepted readings of this publication for the country and metric (more than 1: variants or documents that differ; see source_comparison)")
     is_secondary: Series[bool] = pa.Field(description=_SECONDARY)
     document_url: Series[str] = pa.Field(description=_DOC)
     page: Series[str] = pa.Field(nullable=True, description=_PAGE)
     quote: Series[str] = pa.Field(nullable=True, description=_QUOTE)
+    quote_kind: Series[str] = pa.Field(**_QK)
     flag: Series[str] = pa.Field(nullable=True, description=_FLAG)
 
     @pa.dataframe_check(error="position is beyond series_length")
@@ -301,16 +378,21 @@ class HeadlineFigures(pa.DataFrameModel):
     stated_countries: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1, description="Number of countries the publisher said the total covers")
     stated_text: Series[str] = pa.Field(nullable=True, description="The stated total in words, e.g. 'at least 5,600 from 33 countries'")
     warehouse_sum: Series[float] = pa.Field(nullable=True, ge=0, description="Sum of the publication's accepted country figures (point values; empty when one is a range)")
-    warehouse_sum_low: Series[float] = pa.Field(nullable=True, ge=0, description="That sum with ranges at their low end")
-    warehouse_sum_high: Series[float] = pa.Field(nullable=True, ge=0, description="That sum with ranges at their high end")
+    warehouse_sum_low: Series[float] = pa.Field(**_low("the sum of the publication's accepted country figures ('up to' figures add 0)"))
+    warehouse_sum_high: Series[float] = pa.Field(**_high("the sum of the publication's accepted country figures"))
+    warehouse_sum_qualifier: Series[str] = pa.Field(**_derived_qualifier("the warehouse's sum (e.g. 'at_least' when one term is 'at least')"))
     warehouse_countries: Series[int] = pa.Field(ge=0, description="Countries with an accepted figure for this publication and metric in the warehouse")
     gap: Series[float] = pa.Field(nullable=True, description="stated_value − warehouse_sum: what the transcribed country figures do not account for")
-    countries_gap: Series[pd.Int64Dtype] = pa.Field(nullable=True, description="stated_countries − warehouse_countries")
+    gap_low: Series[float] = pa.Field(**_low("the stated total minus the warehouse's sum", ge=None))
+    gap_high: Series[float] = pa.Field(**_high("the stated total minus the warehouse's sum", ge=None))
+    gap_qualifier: Series[str] = pa.Field(**_derived_qualifier("the gap (a difference: 'up_to' means no lower bound)"))
+    countries_gap: Series[pd.Int64Dtype] = pa.Field(nullable=True, description="stated_countries − warehouse_countries: how many countries' rows are known to be missing from the warehouse for this publication and metric")
     pending_claims: Series[int] = pa.Field(ge=0, description="Figures of this publication and metric (any area) still pending review, not counted above")
     stated_source_id: Series[str] = pa.Field(nullable=True, description="Catalog source the stated total was loaded from")
     stated_document_url: Series[str] = pa.Field(nullable=True, description="Where the stated total was read")
     stated_page: Series[str] = pa.Field(nullable=True, description="Page, table or section of the stated total")
     stated_quote: Series[str] = pa.Field(nullable=True, description="Verbatim text of the stated total")
+    stated_quote_kind: Series[str] = pa.Field(**_QK)
 
     @pa.dataframe_check(error="gap is not stated_value − warehouse_sum")
     def gap_matches(cls, df: pd.DataFrame) -> Series[bool]:
@@ -356,6 +438,7 @@ class PendingFigures(pa.DataFrameModel):
     document_url: Series[str] = pa.Field(description=_DOC)
     page: Series[str] = pa.Field(nullable=True, description=_PAGE)
     quote: Series[str] = pa.Field(nullable=True, description=_QUOTE)
+    quote_kind: Series[str] = pa.Field(**_QK)
     flag: Series[str] = pa.Field(nullable=True, description=_FLAG)
     note: Series[str] = pa.Field(nullable=True, description="Extraction or curation note")
 
@@ -365,6 +448,7 @@ class PendingFigures(pa.DataFrameModel):
                        "every other table, beside the accepted figure of the same publication, area and metric")
         strict = True
         coerce = True
+        unique = ["source_id", "publication_id", "area_code", "metric", "reference_date", "variant"]
 
 
 _TYPES = {"float64": "number", "Float64": "number", "int64": "integer", "Int64": "integer", "int32": "integer",

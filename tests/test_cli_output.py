@@ -77,7 +77,7 @@ def test_run_json_is_one_document_with_the_report(tmp_path, monkeypatch):
     assert document["report"] == str(tmp_path / "published" / "report.html")
     assert seen["sources"] == ["icsr_2015_01"] and seen["trigger"] == "cli"   # the trigger rides in run_trigger
     assert set(seen) - {"trigger"} == {"sources", "mode", "url_overrides", "force", "publish",
-                                       "wait_for_writer_seconds", "publish_to"}
+                                       "wait_for_writer_seconds", "publish_to", "accept_shrink"}
 
 
 @pytest.mark.parametrize("status, code", [("completed", 0), ("partial", 0), ("failed", 1)])

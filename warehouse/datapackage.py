@@ -4,9 +4,15 @@ BI tools and Frictionless tools read the Parquet and CSV files without guessing.
 Everything comes from what already exists: column names and types from the manifest (the
 warehouse's own types), descriptions, constraints and primary keys from the contracts
 (schemas/published.py), sources and licences from the catalog (flows/sources/*/source.toml).
+
+The checks ship with the data: given the warehouse connection, the bundle also carries the
+validation ledger (every pandera model run on every source's current document: rows checked,
+rows failed) and the quarantine (every rejected row, with its check and reason) as CSV
+resources under checks/, from the queries in warehouse/datapackage/*.sql.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Iterable
@@ -17,6 +23,34 @@ from schemas.published import PUBLISHED
 from warehouse.db import in_utc
 
 DATAPACKAGE = "datapackage.json"
+CHECKS_DIR = "checks"
+CHECKS_SQL = Path(__file__).resolve().parent / "datapackage"
+
+# The checks published with the data: name -> (title, description, column descriptions)
+CHECKS = {
+    "validation_ledger": (
+        "Validation ledger",
+        "One row per source × pandera model: the checks run on the document each source's current data was "
+        "loaded from (the latest run that validated the source), with the rows checked and the rows that failed.",
+        {"source_id": "Catalog id of the source", "model": "pandera model (schemas/) the rows were validated against",
+         "rows_checked": "Rows the model checked", "rows_failed": "Rows that failed at least one check (quarantined)",
+         "rows_passed": "rows_checked - rows_failed",
+         "run_id": "Warehouse run that validated the document (meta.runs)",
+         "checked_at": "When the checks ran (UTC)",
+         "checked_in_this_run": "Whether the document was validated by the run that published this bundle"}),
+    "quarantine": (
+        "Quarantine",
+        "One row per row a check rejected, every run: kept with the check and the reason, never silently dropped. "
+        "Rejected rows are not in any other table.",
+        {"source_id": "Catalog id of the source", "stage": "raw (document structure), extract, harmonise (country "
+         "names), canonical (figure meaning) or key (duplicates)",
+         "source_row": "Line number of the row in the source document, where known",
+         "column_name": "The column that failed, where one did", "check_name": "The check that rejected the row",
+         "reason": "Why the row was rejected", "row_json": "The row as read, as JSON text",
+         "kept_current": "True when the row's key had a current version that stayed current instead of being "
+                         "closed; empty for rows quarantined before this was recorded",
+         "run_id": "Warehouse run that rejected the row (meta.runs)", "quarantined_at": "When (UTC)"}),
+}
 
 # DuckDB type -> Table Schema type
 _TYPES = {"VARCHAR": "string", "DOUBLE": "number", "FLOAT": "number", "DECIMAL": "number",
@@ -89,8 +123,49 @@ def _sources(sources) -> list[dict]:
             for s in sources]
 
 
-def datapackage_descriptor(folder: Path, manifest: dict, sources: Iterable) -> dict:
-    """The descriptor for the bundle in `folder` described by `manifest`."""
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def export_checks(con: duckdb.DuckDBPyConnection, folder: Path, run_id: str) -> list[dict]:
+    """Write checks/<name>.csv for every entry of CHECKS; returns one entry per file (name, rows,
+    columns with their DuckDB types, path, sha256)."""
+    (Path(folder) / CHECKS_DIR).mkdir(exist_ok=True)
+    entries = []
+    for name in CHECKS:
+        sql = (CHECKS_SQL / f"{name}.sql").read_text(encoding="utf-8")
+        path = Path(folder) / CHECKS_DIR / f"{name}.csv"
+        table = f"published_checks_{name}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}", {"run_id": run_id} if "$run_id" in sql else {})
+        try:
+            con.execute(f"COPY {table} TO {_literal(str(path))} (FORMAT csv, HEADER true)")
+            columns = [{"name": c, "type": t} for c, t, *_ in con.execute(f"DESCRIBE {table}").fetchall()]
+            rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+        finally:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        entries.append({"name": name, "rows": rows, "columns": columns, "path": f"{CHECKS_DIR}/{name}.csv",
+                        "sha256": _sha256(path)})
+    return entries
+
+
+def _check_resource(entry: dict, folder: Path) -> dict:
+    title, description, columns = CHECKS[entry["name"]]
+    fields = [{"name": c["name"], "type": _table_type(c["type"]),
+               **({"description": columns[c["name"]]} if c["name"] in columns else {})} for c in entry["columns"]]
+    return {"name": entry["name"], "title": title, "description": description, "path": entry["path"],
+            "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+            "bytes": (Path(folder) / entry["path"]).stat().st_size, "hash": f"sha256:{entry['sha256']}",
+            "dialect": {"delimiter": ",", "header": True, "doubleQuote": True},
+            "schema": {"fields": fields, "missingValues": [""]}}
+
+
+def datapackage_descriptor(folder: Path, manifest: dict, sources: Iterable, checks: Iterable[dict] = ()) -> dict:
+    """The descriptor for the bundle in `folder` described by `manifest`; `checks` are the
+    entries export_checks() wrote (the validation ledger and the quarantine)."""
     sources = list(sources)
     resources = []
     for entry in manifest["tables"]:
@@ -120,6 +195,7 @@ def datapackage_descriptor(folder: Path, manifest: dict, sources: Iterable) -> d
                 # (and cannot count a Parquet file's bytes: its checksum is in manifest.json).
                 resource["schema"] = {**schema, "missingValues": ["", "nan"]}
             resources.append(resource)
+    resources += [_check_resource(entry, folder) for entry in checks]
     return {
         "profile": "data-package",
         "name": "ftf-warehouse",
@@ -129,7 +205,9 @@ def datapackage_descriptor(folder: Path, manifest: dict, sources: Iterable) -> d
                         "Iraq and those who returned, with the source, page and quote of every number. "
                         "Figures are facts quoted from the publications listed under sources; cite them "
                         "(each source's 'licence' says how). Each table comes as Parquet and as CSV with the "
-                        "same schema; manifest.json gives row counts and checksums."),
+                        "same schema; manifest.json gives row counts and checksums. The checks ship with the "
+                        "data: checks/validation_ledger.csv (rows checked and failed per source and model) and "
+                        "checks/quarantine.csv (every rejected row, with its check and reason)."),
         "version": manifest["run_id"],
         "created": manifest["generated_at"],
         "keywords": ["foreign terrorist fighters", "returnees", "Syria", "Iraq", "ISIL"],
@@ -139,21 +217,25 @@ def datapackage_descriptor(folder: Path, manifest: dict, sources: Iterable) -> d
     }
 
 
-def write_datapackage(folder: Path, manifest: dict, sources: Iterable | None = None) -> Path:
-    """Write datapackage.json into the bundle folder (an `extra` of warehouse.publish.publish)."""
+def write_datapackage(folder: Path, manifest: dict, sources: Iterable | None = None,
+                      con: duckdb.DuckDBPyConnection | None = None) -> Path:
+    """Write datapackage.json into the bundle folder (an `extra` of warehouse.publish.publish);
+    with the warehouse connection `con`, also the checks (checks/*.csv) it lists."""
     if sources is None:
         from flows.catalog import load_catalog
         sources = load_catalog().values()
     path = Path(folder) / DATAPACKAGE
-    descriptor = datapackage_descriptor(Path(folder), manifest, sources)
+    checks = export_checks(con, Path(folder), manifest["run_id"]) if con is not None else []
+    descriptor = datapackage_descriptor(Path(folder), manifest, sources, checks)
     path.write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
 
-def datapackage_extra(sources: Iterable | None = None):
-    """An `extra` for publish(): (folder, manifest) -> None."""
+def datapackage_extra(sources: Iterable | None = None, con: duckdb.DuckDBPyConnection | None = None):
+    """An `extra` for publish(): (folder, manifest) -> None. With `con`, the bundle carries the
+    validation ledger and the quarantine too."""
     sources = list(sources) if sources is not None else None
 
     def add(folder: Path, manifest: dict) -> None:
-        write_datapackage(folder, manifest, sources)
+        write_datapackage(folder, manifest, sources, con)
     return add

@@ -102,3 +102,53 @@ def writer_lock(lock_path: Path, *, wait_seconds: float = 0.0, poll: float = 0.5
         with contextlib.suppress(Exception):
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
         fh.close()
+
+
+# --------------------------------------------------------------------------- sandboxed readers
+SANDBOX_MEMORY_LIMIT = "2GB"
+SANDBOX_THREADS = 2
+
+
+def _quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def connect_sandboxed(db_path: Path | None, *, allowed_directories: list[Path] = (),
+                      parquet_views: dict[str, Path] | None = None,
+                      memory_limit: str = SANDBOX_MEMORY_LIMIT,
+                      threads: int = SANDBOX_THREADS) -> duckdb.DuckDBPyConnection:
+    """A locked-down read-only connection for queries typed by people (`ftf sql`, a future API).
+
+    `db_path` opens the warehouse read-only; None opens an empty in-memory database in which
+    `parquet_views` ({"marts.name": path}) become views (the published bundle). Then file access
+    is limited to `allowed_directories`, extension install/autoload is off, memory and threads
+    are capped, and the configuration is locked so the query cannot undo any of it."""
+    config = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false",
+              "allow_community_extensions": "false", "memory_limit": memory_limit, "threads": str(int(threads))}
+    if db_path is not None:
+        db_path = Path(db_path)
+        if not db_path.exists():
+            raise FileNotFoundError(f"no warehouse at {db_path}: run `ftf run` (or `make run`) first")
+        try:
+            con = duckdb.connect(str(db_path), read_only=True, config=config)
+        except duckdb.IOException as exc:
+            if _is_lock_error(exc):
+                raise WarehouseBusy(f"the warehouse {db_path} is held by another process (a run is writing)") from None
+            raise
+    else:
+        con = duckdb.connect(config=config)
+    try:
+        for name, path in (parquet_views or {}).items():
+            schema, _, view = name.rpartition(".")
+            schema = _quote_identifier(schema or "main")
+            literal = "'" + str(path).replace("'", "''") + "'"
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            con.execute(f"CREATE VIEW {schema}.{_quote_identifier(view)} AS SELECT * FROM read_parquet({literal})")
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET allowed_directories = ?", [[str(Path(d).resolve()) + os.sep for d in allowed_directories]])
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con

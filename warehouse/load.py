@@ -17,6 +17,7 @@ import pandas as pd
 
 from flows.fetch import PreviousFetch
 from warehouse.db import WarehouseBusy, connect, migrate
+from warehouse.guards import check_before_snapshot
 from warehouse.snapshots import TABLES, SnapshotError, apply_figures, apply_snapshot, withdraw_sources
 
 FETCH_COLUMNS = ["run_id", "source_id", "url", "mode", "status", "http_status", "bytes", "sha256", "etag",
@@ -83,9 +84,31 @@ def _outcome_label(o) -> str:
     return o.status
 
 
+def _check_guards(con: duckdb.DuckDBPyConnection, o, run) -> None:
+    """Declared assertions (warehouse/guards.py) before the snapshot: a failed one raises SnapshotError,
+    so the source fails and its previous snapshot stays current; every check goes to the ledger."""
+    verdict = check_before_snapshot(con, kind=o.kind, source_id=o.source_id, frame=o.frame,
+                                    assertions=getattr(o, "assertions", None), run_date=run.started_at.date(),
+                                    accept_shrink=getattr(o, "accept_shrink", False))
+    if verdict.error is None:
+        o.validation = list(o.validation) + verdict.ledger
+        return
+    _insert_frame(con, "meta.validation", pd.DataFrame(verdict.ledger).assign(
+        run_id=run.run_id, checked_at=dt.datetime.now(dt.timezone.utc)))
+    raise SnapshotError(verdict.error.removeprefix(f"{o.source_id}: "))
+
+
+def _recorded_status(outcomes: list, finished: bool) -> str:
+    """The status load_run records: the final one for a finished run, else 'loaded' (marts and publish
+    to come; finish_run sets the final status), so no row claims completion without finished_at."""
+    from flows.pipeline import run_status
+    return run_status(outcomes) if finished else "loaded"
+
+
 def _apply_outcome(con: duckdb.DuckDBPyConnection, run, o) -> None:
-    """Apply one loaded outcome's snapshot (a SnapshotError fails that source alone)."""
+    """Check the source's assertions, then apply its snapshot (a SnapshotError fails that source alone)."""
     try:
+        _check_guards(con, o, run)
         if o.kind == "figures":
             result = apply_figures(con, o.frame, run_id=run.run_id, recorded_from=run.version_time, kept=o.kept_keys)
         else:
@@ -158,15 +181,14 @@ def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False,
         fetches += [dict(a, run_id=run.run_id) for o in outcomes for a in o.archives]
         if fetches:
             _insert_frame(con, "meta.fetches", pd.DataFrame(fetches)[FETCH_COLUMNS])
-        from flows.pipeline import parameters_json, run_status
-        status = run_status(outcomes)
+        from flows.pipeline import parameters_json
         changed = any(o.opened or o.closed for o in outcomes)
-        con.execute(
-            "INSERT INTO meta.runs (run_id, flow_run_id, deployment, trigger, parameters, mode, started_at, "
+        con.execute(   # OR REPLACE: the run was recorded as 'running' when it started (warehouse/runs.py)
+            "INSERT OR REPLACE INTO meta.runs (run_id, flow_run_id, deployment, trigger, parameters, mode, started_at, "
             "finished_at, status, sources, changed, message, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
             "(select coalesce(max(seq), 0) + 1 from meta.runs))",
             [run.run_id, run.flow_run_id, run.deployment, run.trigger, parameters_json(run.parameters), run.mode,
-             run.started_at, now if finished else None, status,
+             run.started_at, now if finished else None, _recorded_status(outcomes, finished),
              json.dumps({o.source_id: o.summary() for o in outcomes}, default=str), changed,
              "; ".join(o.error for o in outcomes if o.error) or None])
         con.execute("COMMIT")

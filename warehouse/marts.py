@@ -1,5 +1,9 @@
 """Build the marts: one SQL model per file in warehouse/marts/, each validated against its
-pandera contract (schemas/published.py) and documented with COMMENT ON from it."""
+pandera contract (schemas/published.py) and documented with COMMENT ON from it.
+
+Files in warehouse/marts/ whose name starts with "_" are not marts: they hold the macros the
+marts share (`_interval_rules.sql`: how qualifiers travel into derived numbers) and are run
+first, in name order."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,7 +22,17 @@ class MartError(RuntimeError):
 
 
 def model_files() -> dict[str, Path]:
-    return {p.stem: p for p in sorted(MARTS_DIR.glob("*.sql"))}
+    return {p.stem: p for p in sorted(MARTS_DIR.glob("*.sql")) if not p.name.startswith("_")}
+
+
+def rule_files() -> list[Path]:
+    """The shared macro files (e.g. _interval_rules.sql), run before any mart."""
+    return sorted(MARTS_DIR.glob("_*.sql"))
+
+
+def load_rules(con: duckdb.DuckDBPyConnection) -> None:
+    for path in rule_files():
+        con.execute(path.read_text(encoding="utf-8"))
 
 
 def _literal(text: str) -> str:
@@ -35,6 +49,7 @@ def build_marts(con: duckdb.DuckDBPyConnection, names: list[str] | None = None) 
     con.execute("BEGIN TRANSACTION")
     try:
         load_regions(con)  # ref.regions / ref.region_members: the warehouse's copy of the member lists
+        load_rules(con)    # the interval macros every mart uses
         for name, path in files.items():
             if names and name not in names:
                 continue

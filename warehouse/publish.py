@@ -16,6 +16,39 @@ import duckdb
 
 MANIFEST = "manifest.json"
 PREVIOUS = "previous"
+# OWASP CSV injection rule: a text cell that begins with one of these is prefixed with a single quote
+# in the published CSV, so a spreadsheet shows it as text instead of running it as a formula.
+# Parquet keeps every value as it is; numbers are never altered (a negative number stays negative).
+CSV_FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def csv_safe_select(table: str, columns: list[tuple[str, str]]) -> str:
+    """SELECT of `table` with every text column neutralised for CSV (see CSV_FORMULA_START)."""
+    parts = []
+    for name, data_type in columns:
+        column = _q(name)
+        if data_type.upper() == "VARCHAR":
+            parts.append(f"CASE WHEN regexp_matches({column}, '{CSV_FORMULA_START}') "
+                         f"THEN chr(39) || {column} ELSE {column} END AS {column}")
+        else:
+            parts.append(column)
+    return f"SELECT {', '.join(parts)} FROM {table}"
+
+
+def publish_failure_message(exc: BaseException) -> str:
+    """One line for a failed publish: what happened, and that the previous bundle is still served."""
+    if isinstance(exc, OSError) and exc.strerror:
+        what = exc.strerror[:1].lower() + exc.strerror[1:]
+        if exc.filename:
+            what += f" ({exc.filename})"
+    else:
+        lines = str(exc).strip().splitlines()
+        what = lines[0] if lines else type(exc).__name__
+    return f"publishing failed: {what}; the previous bundle is still served"
 
 
 def _sha256(path: Path) -> str:
@@ -43,12 +76,13 @@ def export_tables(con: duckdb.DuckDBPyConnection, folder: Path) -> list[dict]:
     entries = []
     for name in tables:
         parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
+        typed = con.execute("select column_name, data_type from information_schema.columns "
+                            "where table_schema = 'marts' and table_name = ? order by ordinal_position",
+                            [name]).fetchall()
         con.execute(f"COPY marts.{name} TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)")
-        con.execute(f"COPY marts.{name} TO '{csv}' (FORMAT csv, HEADER true)")
+        con.execute(f"COPY ({csv_safe_select(f'marts.{name}', typed)}) TO '{csv}' (FORMAT csv, HEADER true)")
         rows = con.execute(f"select count(*) from marts.{name}").fetchone()[0]
-        columns = [{"name": c, "type": t} for c, t in con.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'marts' and table_name = ? order by ordinal_position", [name]).fetchall()]
+        columns = [{"name": c, "type": t} for c, t in typed]
         entries.append({"name": name, "rows": rows, "columns": columns,
                         "files": {"parquet": parquet.name, "csv": csv.name},
                         "sha256": {"parquet": _sha256(parquet), "csv": _sha256(csv)}})

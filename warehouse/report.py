@@ -1,16 +1,21 @@
 """The report: one self-contained HTML file (data/published/report.html) with Vega-Lite charts
-(Altair), the JavaScript inlined (no network needed), PNG copies of every chart in charts/,
-and a markdown summary for the run's Prefect artifact.
+(Altair) that resize to the screen, the JavaScript inlined (no network needed), a country page
+(choose a country: every figure, its timeline, its disagreements), PNG copies of the main charts
+in charts/ (cached by the hash of their spec and data), and a markdown summary for the run's
+Prefect artifact.
 
-Everything shown is read from the published tables (marts.*) and the run bookkeeping
-(meta.fetches, meta.runs) of the warehouse the bundle was built from.
+Everything shown is read from the published tables (marts.*), the marts' staging view
+core.accepted_readings and the run bookkeeping (meta.fetches, meta.runs) with the queries in
+warehouse/report/*.sql; source titles and links come from the catalog the caller passes in.
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import html
 import json
+import os
 import string
 from pathlib import Path
 from typing import Iterable
@@ -20,56 +25,98 @@ import duckdb
 import pandas as pd
 import vl_convert as vlc
 
-TEMPLATE = Path(__file__).resolve().parent / "report" / "template.html"
+REPORT_DIR = Path(__file__).resolve().parent / "report"
+TEMPLATE = REPORT_DIR / "template.html"
 REPORT = "report.html"
 CHARTS_DIR = "charts"
+CHART_CACHE = "chart-cache"  # beside the published folder: PNGs by the hash of their spec + data
+PNG_CHARTS = ["top_travelled", "top_returned", "return_rates", "per_million", "timelines"]
+PNG_SCALE = 2
+PNG_WIDTH = 720
 TOP_N = 15
+VALIDATE_SPECS = False  # Altair's JSON-schema check of every spec costs ~3 s a build; tests turn it on
+PER_MILLION_N = 20
 TIMELINE_COUNTRIES = 6
+OPEN_QUALIFIERS = ("at_least", "more_than", "up_to", "less_than")
+INK, MUTED = "#1f2933", "#616e7c"
+PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d", "#eeca3b",
+           "#ff9da6", "#79706e", "#1d4e89", "#8cd17d"]
+ACRONYMS = {"icsr", "icct", "un", "eu"}
 
 QUALIFIER_WORDS = {"exact": "", "approx": "about ", "at_least": "at least ", "more_than": "more than ",
                    "up_to": "up to ", "less_than": "less than "}
+QUALIFIER_SIGNS = {"exact": "", "approx": "~", "at_least": "≥", "more_than": ">", "up_to": "≤", "less_than": "<"}
 
 
 # --------------------------------------------------------------------------- formatting
+def _missing(value) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value))
+
+
 def _n(value, digits: int = 0) -> str:
-    if value is None or pd.isna(value):
+    if _missing(value):
         return ""
     return f"{value:,.{digits}f}"
 
 
-def figure_text(qualifier, value, low=None, high=None) -> str:
-    """A figure in words: 'at least 5,600', 'about 280', '1,500–3,000'."""
-    if qualifier == "range" or (value is None or pd.isna(value)) and low is not None and not pd.isna(low):
-        return f"{_n(low)}–{_n(high)}"
-    return f"{QUALIFIER_WORDS.get(qualifier or 'exact', '')}{_n(value)}"
+def figure_text(qualifier, value, low=None, high=None, *, compact: bool = False, digits: int = 0) -> str:
+    """A figure in words: 'at least 5,600', 'about 280', '1,500–3,000' (compact: '≥5,600')."""
+    if qualifier == "range" or (_missing(value) and not _missing(low)):
+        return f"{_n(low, digits)}–{_n(high, digits)}"
+    if _missing(value) and not _missing(high):
+        value, qualifier = high, qualifier if qualifier in OPEN_QUALIFIERS else "up_to"
+    words = QUALIFIER_SIGNS if compact else QUALIFIER_WORDS
+    return f"{words.get(qualifier or 'exact', '')}{_n(value, digits)}"
+
+
+def publication_label(publication_id: str, published_on) -> str:
+    """A short name for a publication: 'Soufan Oct 2017', 'ICSR Jan 2015'."""
+    words = []
+    for part in str(publication_id).split("_"):
+        if part.isdigit():
+            break
+        words.append(part.upper() if part in ACRONYMS else part.capitalize())
+    when = pd.Timestamp(published_on).strftime("%b %Y") if not _missing(published_on) else ""
+    return " ".join(words + [when]).strip() or str(publication_id)
 
 
 def _e(value) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return html.escape(str(value))
+    return "" if _missing(value) else html.escape(str(value))
+
+
+def _web_url(url) -> str | None:
+    """The URL if it is a web address (never a javascript: or data: link), else None."""
+    return url if isinstance(url, str) and url.lower().startswith(("https://", "http://")) else None
+
+
+def _link(text, url) -> str:
+    safe = _web_url(url)
+    return f'<a href="{html.escape(safe)}">{_e(text)}</a>' if safe else _e(text)
+
+
+def _cell(record: dict, column: str, numeric: set, flags: set, markup: set) -> str:
+    value = record.get(column)
+    if column in flags:
+        return f'<td class="{"yes" if value else "muted"}">{"yes" if value else "no"}</td>'
+    if column in markup:  # already escaped HTML built by this module
+        return f"<td>{value or ''}</td>"
+    if column in numeric:
+        return f'<td class="num">{_e(value if isinstance(value, str) else _n(value))}</td>'
+    return f"<td>{_e(value)}</td>"
 
 
 def _table(frame: pd.DataFrame, columns: dict[str, str], *, numeric: Iterable[str] = (),
-           flags: Iterable[str] = (), empty: str = "Nothing to show.", scroll: bool = False) -> str:
+           flags: Iterable[str] = (), markup: Iterable[str] = (), empty: str = "Nothing to show.",
+           tall: bool = False) -> str:
+    """An HTML table inside its own box, which scrolls sideways (and down when `tall`) on a narrow screen."""
     if frame.empty:
         return f'<p class="muted">{html.escape(empty)}</p>'
-    numeric, flags = set(numeric), set(flags)
+    numeric, flags, markup = set(numeric), set(flags), set(markup)
     head = "".join(f"<th>{html.escape(label)}</th>" for label in columns.values())
-    rows = []
-    for record in frame.to_dict("records"):
-        cells = []
-        for column in columns:
-            value = record.get(column)
-            if column in flags:
-                cells.append(f'<td class="{"yes" if value else "muted"}">{"yes" if value else "no"}</td>')
-            elif column in numeric:
-                cells.append(f'<td class="num">{_e(value if isinstance(value, str) else _n(value))}</td>')
-            else:
-                cells.append(f"<td>{_e(value)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    table = f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-    return f'<div class="scroll">{table}</div>' if scroll else table
+    rows = ["<tr>" + "".join(_cell(record, c, numeric, flags, markup) for c in columns) + "</tr>"
+            for record in frame.to_dict("records")]
+    box = "table-box tall" if tall else "table-box"
+    return f'<div class="{box}"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
 
 def _iso(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
@@ -80,184 +127,377 @@ def _iso(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- data
-def _query(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> pd.DataFrame:
-    return con.execute(sql, params or []).df()
+@functools.lru_cache(maxsize=None)
+def report_sql(name: str) -> str:
+    """The query warehouse/report/<name>.sql."""
+    return (REPORT_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def _best(con, metric: str) -> pd.DataFrame:
-    frame = _query(con, """
-        select country_iso3, country_name, qualifier, value, value_low, value_high,
-               best_publication_id, best_published_on, publications, min_value, max_value
-        from marts.country_estimates where metric = ?
-        order by coalesce(value, value_high, value_low) desc, country_iso3 limit ?""", [metric, TOP_N])
-    frame["shown"] = frame["value"].fillna(frame["value_low"]).fillna(frame["value_high"])
-    frame["label"] = [figure_text(q, v, lo, hi) for q, v, lo, hi in
-                      zip(frame.qualifier, frame.value, frame.value_low, frame.value_high)]
-    return _iso(frame, "best_published_on")
+def _query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> pd.DataFrame:
+    return con.execute(report_sql(name), params or {}).df()
 
 
-def _latest_per_country(con, column: str, limit: int | None = None) -> pd.DataFrame:
-    """Per country, the latest publication's returnee_rates row where `column` (a fixed column
-    name, never user input) is known, largest first."""
-    frame = _query(con, f"""
-        select * from (
-            select *, row_number() over (partition by country_iso3 order by published_on desc, publication_id) as n
-            from marts.returnee_rates where {column} is not null)
-        where n = 1 order by {column} desc, country_iso3 {'limit ' + str(int(limit)) if limit else ''}""")
+class Publications:
+    """Short labels, titles, links and colours of the publications (from the catalog, if given)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, sources=None):
+        rows = con.execute(report_sql("publications")).fetchall()
+        catalog = {s.id: s for s in sources or []}
+        self.order = [pid for pid, _ in rows]
+        self.label = {pid: publication_label(pid, when) for pid, when in rows}
+        self.colour = {pid: PALETTE[i % len(PALETTE)] for i, pid in enumerate(self.order)}
+        self.title = {pid: catalog[pid].title if pid in catalog else pid for pid in self.order}
+        self.url = {pid: catalog[pid].original_url if pid in catalog else None for pid in self.order}
+
+    def scale(self, present: Iterable[str]) -> alt.Scale:
+        """A colour scale over the publications present (oldest first), each in its own colour."""
+        present = set(present)
+        ids = [pid for pid in self.order if pid in present]
+        return alt.Scale(domain=[self.label[p] for p in ids], range=[self.colour[p] for p in ids])
+
+    def labels(self, ids: Iterable[str]) -> list[str]:
+        return [self.label.get(pid, pid) for pid in ids]
+
+
+def _figure_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Adds bar_end (point value or low end), label_at (where a label goes), hollow and label."""
+    return frame.assign(
+        bar_end=frame["value"].fillna(frame["value_low"]).fillna(frame["value_high"]),
+        label_at=frame["value_high"].fillna(frame["value"]).fillna(frame["value_low"]),
+        hollow=frame["qualifier"].isin(OPEN_QUALIFIERS),
+        label=[figure_text(q, v, lo, hi, compact=True) for q, v, lo, hi in
+               zip(frame["qualifier"], frame["value"], frame["value_low"], frame["value_high"])])
+
+
+def _best(con, metric: str, pubs: Publications) -> pd.DataFrame:
+    frame = _query(con, "best_estimates", {"metric": metric, "limit": TOP_N})
+    frame = _figure_columns(frame).assign(publication=pubs.labels(frame["publication_id"]))
     return _iso(frame, "published_on")
 
 
-def _timelines(con) -> pd.DataFrame:
-    frame = _query(con, """
-        with largest as (
-            select country_iso3 from marts.country_estimates where metric = 'travelled'
-            order by coalesce(value, value_high, value_low) desc, country_iso3 limit ?)
-        select t.* from marts.estimate_timeline t join largest using (country_iso3)
-        where t.metric = 'travelled' order by t.country_iso3, t.position""", [TIMELINE_COUNTRIES])
-    frame["label"] = [figure_text(q, v, lo, hi) for q, v, lo, hi in
-                      zip(frame.qualifier, frame.value, frame.value_low, frame.value_high)]
+def _rate_label(row) -> str:
+    rate = "no rate" if _missing(row.return_rate) else f"{row.return_rate:.0%}"
+    returned = figure_text(row.returned_qualifier, row.returned, row.returned_low, row.returned_high, compact=True)
+    travelled = figure_text(row.travelled_qualifier, row.travelled, row.travelled_low, row.travelled_high,
+                            compact=True)
+    return f"{rate} ({returned or '?'} of {travelled or '?'})"
+
+
+def _return_rates(con, pubs: Publications) -> pd.DataFrame:
+    frame = _query(con, "return_rates")
+    frame = frame.assign(
+        publication=pubs.labels(frame["publication_id"]),
+        hollow=frame["returned_qualifier"].isin(OPEN_QUALIFIERS) | frame["travelled_qualifier"].isin(OPEN_QUALIFIERS),
+        label=[_rate_label(r) for r in frame.itertuples()],
+        label_at=frame["return_rate"].fillna(0))
+    return _iso(frame, "published_on")
+
+
+def _per_million(con, pubs: Publications) -> pd.DataFrame:
+    """One row per country × measure (travelled, returned), per million inhabitants."""
+    wide = _query(con, "per_million", {"limit": PER_MILLION_N})
+    parts = []
+    for measure in ("travelled", "returned"):
+        part = wide[["country_iso3", "country_label", "publication_id", "published_on", "population",
+                     "population_year", "population_basis"]].assign(
+            measure=measure, qualifier=wide[f"{measure}_qualifier"],
+            value=wide[f"{measure}_per_million"], value_low=wide[f"{measure}_per_million_low"],
+            value_high=wide[f"{measure}_per_million_high"], people=[
+                figure_text(q, v, lo, hi) for q, v, lo, hi in zip(
+                    wide[f"{measure}_qualifier"], wide[measure], wide[f"{measure}_low"], wide[f"{measure}_high"])])
+        parts.append(part)
+    frame = pd.concat(parts, ignore_index=True) if len(wide) else wide.assign(measure=[], value=[])
+    if frame.empty:
+        return frame
+    frame = frame.assign(
+        bar_end=frame["value"].fillna(frame["value_low"]).fillna(frame["value_high"]),
+        label_at=frame["value_high"].fillna(frame["value"]).fillna(frame["value_low"]).fillna(0),
+        hollow=frame["qualifier"].isin(OPEN_QUALIFIERS),
+        publication=pubs.labels(frame["publication_id"]))
+    frame["shade"] = [0.08 if h else 0.45 if m == "returned" else 0.9 for h, m in zip(frame.hollow, frame.measure)]
+    frame["label"] = [
+        f"{m} " + (figure_text(q, v, lo, hi, compact=True, digits=1) if not _missing(e) else "not given")
+        for m, q, v, lo, hi, e in zip(frame.measure, frame.qualifier, frame.value, frame.value_low,
+                                       frame.value_high, frame.bar_end)]
+    frame["country_order"] = frame["country_iso3"].map({c: i for i, c in enumerate(wide["country_iso3"])})
+    return _iso(frame.sort_values(["country_order", "measure"], ascending=[True, False]), "published_on")
+
+
+def _timelines(con, pubs: Publications) -> pd.DataFrame:
+    frame = _query(con, "timelines")
+    frame = _figure_columns(frame).assign(publication=pubs.labels(frame["publication_id"]))
+    frame["mid"] = frame["value"].fillna((frame["value_low"] + frame["value_high"]) / 2)
+    frame["mid"] = frame["mid"].fillna(frame["value_low"]).fillna(frame["value_high"])
     return _iso(frame, "published_on", "reference_date")
 
 
 # --------------------------------------------------------------------------- charts
-def _top_chart(frame: pd.DataFrame, title: str, color: str) -> alt.TopLevelMixin:
+def _responsive(chart: alt.TopLevelMixin, height) -> alt.TopLevelMixin:
+    """Width follows the chart's box (the screen); PNG copies get a fixed width instead."""
+    return chart.properties(width="container", height=height)
+
+
+def _publication_colour(frame: pd.DataFrame, pubs: Publications, *, legend: bool = True):
+    return alt.Color("publication:N", title="publication", scale=pubs.scale(frame["publication_id"]),
+                     legend=alt.Legend(orient="bottom", columns=2, labelLimit=200) if legend else None)
+
+
+def _bar_chart(frame: pd.DataFrame, pubs: Publications, *, x_title: str, x_format: str | None = None,
+               tooltip: list) -> alt.TopLevelMixin:
+    """Horizontal bars ranked as the frame is: fill = publication, hollow for open bounds
+    ("more than", "up to"), an error bar for a range, a label with the qualifier."""
+    top = float(frame["label_at"].max() or 1) * 1.6
+    axis = alt.Axis(format=x_format, tickCount=4) if x_format else alt.Axis(tickCount=4)
+    x_scale = alt.Scale(domain=[0, top], nice=False)
     base = alt.Chart(frame).encode(
-        y=alt.Y("country_name:N", sort=list(frame["country_name"]), title=None),  # frame is ranked
-        tooltip=[alt.Tooltip("country_name:N", title="country"), alt.Tooltip("label:N", title="estimate"),
-                 alt.Tooltip("best_publication_id:N", title="publication"),
-                 alt.Tooltip("best_published_on:N", title="published"),
-                 alt.Tooltip("publications:Q", title="publications giving it")])
-    bars = base.mark_bar(color=color).encode(x=alt.X("shown:Q", title="people (low end of a range)"))
-    ranges = base.transform_filter("datum.value_high != null").mark_rule(color="#1f2933", strokeWidth=2).encode(
-        x="value_low:Q", x2="value_high:Q")
-    labels = base.mark_text(align="left", dx=4, fontSize=11, color="#1f2933").encode(
-        x=alt.X("max_shown:Q"), text="label:N").transform_calculate(
-        max_shown="datum.value_high != null ? datum.value_high : datum.shown")
-    layers = [bars, ranges, labels] if frame["value_high"].notna().any() else [bars, labels]
-    return alt.layer(*layers).properties(title=title, width=250, height=alt.Step(20))
+        y=alt.Y("country_label:N", sort=list(dict.fromkeys(frame["country_label"])), title=None,
+                axis=alt.Axis(labelLimit=110)),
+        tooltip=tooltip)
+    colour = _publication_colour(frame, pubs)
+    bars = base.mark_bar(strokeWidth=1.5, height={"band": 0.75}).encode(
+        x=alt.X("bar_end:Q", title=x_title, scale=x_scale, axis=axis), fill=colour, stroke=colour,
+        fillOpacity=alt.condition("datum.hollow", alt.value(0.08), alt.value(0.9)))
+    layers = [bars]
+    if "value_high" in frame and (frame["value_low"].notna() & frame["value_high"].notna()).any():
+        layers.append(base.transform_filter("datum.value_low != null && datum.value_high != null").mark_errorbar(
+            ticks=True, color=INK, thickness=1.5).encode(x=alt.X("value_low:Q", scale=x_scale, title=x_title),
+                                                        x2="value_high:Q"))
+    layers.append(base.mark_text(align="left", dx=4, fontSize=11, color=INK).encode(
+        x=alt.X("label_at:Q", scale=x_scale), text="label:N"))
+    return alt.layer(*layers)
 
 
-def _rates_chart(frame: pd.DataFrame) -> alt.TopLevelMixin:
-    return alt.Chart(frame).mark_bar(color="#3e7cb1").encode(
-        y=alt.Y("country_name:N", sort="-x", title=None),
-        x=alt.X("return_rate:Q", axis=alt.Axis(format="%"), title="returned ÷ travelled"),
-        tooltip=[alt.Tooltip("country_name:N", title="country"),
-                 alt.Tooltip("return_rate:Q", format=".1%", title="return rate"),
-                 alt.Tooltip("travelled:Q", format=",", title="travelled"),
-                 alt.Tooltip("returned:Q", format=",", title="returned"),
-                 alt.Tooltip("publication_id:N", title="publication")],
-    ).properties(title="Share of those who travelled who had returned", width=760, height=alt.Step(20))
+def _figure_tooltip(value_title: str) -> list:
+    return [alt.Tooltip("country_label:N", title="country"), alt.Tooltip("label:N", title=value_title),
+            alt.Tooltip("publication:N", title="publication"), alt.Tooltip("published_on:N", title="published")]
 
 
-def _per_million_chart(frame: pd.DataFrame) -> alt.TopLevelMixin:
-    return alt.Chart(frame).transform_fold(
-        ["travelled_per_million", "returned_per_million"], as_=["measure", "per_million"]
-    ).transform_filter("datum.per_million != null").transform_calculate(
-        what="datum.measure == 'travelled_per_million' ? 'travelled' : 'returned'"
-    ).mark_bar().encode(
-        y=alt.Y("country_name:N", sort=list(frame["country_name"]), title=None),  # frame is ranked
-        yOffset=alt.YOffset("what:N", sort=["travelled", "returned"]),
-        x=alt.X("per_million:Q", title="people per million inhabitants"),
-        color=alt.Color("what:N", title=None, sort=["travelled", "returned"],
-                        scale=alt.Scale(range=["#1d4e89", "#e07a2f"])),
-        tooltip=[alt.Tooltip("country_name:N", title="country"), alt.Tooltip("what:N", title="metric"),
-                 alt.Tooltip("per_million:Q", format=",.1f", title="per million"),
-                 alt.Tooltip("publication_id:N", title="publication"),
+def _top_chart(frame: pd.DataFrame, pubs: Publications, metric: str) -> alt.TopLevelMixin:
+    tooltip = _figure_tooltip(metric) + [alt.Tooltip("publications:Q", title="publications giving it")]
+    chart = _bar_chart(frame, pubs, x_title=f"people ({metric})", tooltip=tooltip)
+    return _responsive(chart, alt.Step(20))
+
+
+def _rates_chart(frame: pd.DataFrame, pubs: Publications) -> alt.TopLevelMixin:
+    tooltip = [alt.Tooltip("country_label:N", title="country"), alt.Tooltip("label:N", title="returned of travelled"),
+               alt.Tooltip("publication:N", title="publication"), alt.Tooltip("published_on:N", title="published")]
+    chart = _bar_chart(frame.assign(bar_end=frame["return_rate"], value_low=None, value_high=None), pubs,
+                       x_title="returned ÷ travelled", x_format="%", tooltip=tooltip)
+    return _responsive(chart, alt.Step(20))
+
+
+def _per_million_chart(frame: pd.DataFrame, pubs: Publications) -> alt.TopLevelMixin:
+    top = float(frame["label_at"].max() or 1) * 1.9
+    x_scale = alt.Scale(domain=[0, top], nice=False)
+    base = alt.Chart(frame).encode(
+        y=alt.Y("country_label:N", sort=list(dict.fromkeys(frame["country_label"])), title=None,
+                axis=alt.Axis(labelLimit=110)),
+        yOffset=alt.YOffset("measure:N", sort=["travelled", "returned"]),
+        tooltip=[alt.Tooltip("country_label:N", title="country"), alt.Tooltip("label:N", title="per million"),
+                 alt.Tooltip("people:N", title="people"), alt.Tooltip("publication:N", title="publication"),
+                 alt.Tooltip("population:Q", format=",", title="population"),
                  alt.Tooltip("population_year:Q", title="population year"),
-                 alt.Tooltip("population_basis:N", title="population as")],
-    ).properties(title="Travelled and returned per million inhabitants (top 20 by travelled)",
-                 width=760, height=alt.Step(12))
+                 alt.Tooltip("population_basis:N", title="population as")])
+    colour = _publication_colour(frame, pubs)
+    bars = base.mark_bar(strokeWidth=1.2, height={"band": 0.9}).encode(
+        x=alt.X("bar_end:Q", title="people per million inhabitants", scale=x_scale, axis=alt.Axis(tickCount=4)),
+        fill=colour, stroke=colour,
+        fillOpacity=alt.FillOpacity("shade:Q", scale=None))
+    ranges = base.transform_filter("datum.value_low != null && datum.value_high != null").mark_errorbar(
+        ticks=True, color=INK).encode(x=alt.X("value_low:Q", scale=x_scale, title="people per million inhabitants"), x2="value_high:Q")
+    labels = base.mark_text(align="left", dx=3, fontSize=10, color=INK).encode(
+        x=alt.X("label_at:Q", scale=x_scale), text="label:N")
+    return _responsive(alt.layer(bars, ranges, labels), alt.Step(11))
 
 
-def _timeline_chart(frame: pd.DataFrame) -> alt.TopLevelMixin:
+def _timeline_layers(colour) -> list:
+    """Line through every publication (ranges at their middle), error bars for ranges, points
+    hollow for "more than"/"up to", labels with the qualifier."""
+    x = alt.X("published_on:T", title="publication date", axis=alt.Axis(format="%Y", tickCount=5),
+              scale=alt.Scale(padding=18))
     base = alt.Chart().encode(
-        x=alt.X("published_on:T", title="publication date", axis=alt.Axis(format="%Y")),
-        tooltip=[alt.Tooltip("publication_id:N", title="publication"), alt.Tooltip("published_on:N", title="published"),
-                 alt.Tooltip("label:N", title="estimate"), alt.Tooltip("qualifier:N")])
-    line = base.transform_filter("datum.value != null").mark_line(color="#9fb3c8").encode(
-        y=alt.Y("value:Q", title="travelled"))
-    points = base.transform_filter("datum.value != null").mark_point(filled=True, size=60, color="#1d4e89").encode(
-        y="value:Q")
-    ranges = base.transform_filter("datum.value == null").mark_rule(strokeWidth=4, color="#e07a2f").encode(
-        y="value_low:Q", y2="value_high:Q")
-    layers = [line, ranges, points] if frame["value"].isna().any() else [line, points]
-    return alt.layer(*layers, data=frame).properties(width=220, height=150).facet(
-        facet=alt.Facet("country_name:N", title=None), columns=3
-    ).resolve_scale(y="independent").properties(title="Estimates of travelled, by publication date")
+        x=x, color=colour,
+        tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("publication:N", title="publication"),
+                 alt.Tooltip("published_on:N", title="published"), alt.Tooltip("label:N", title="estimate")])
+    y = alt.Y("mid:Q", title="people", scale=alt.Scale(zero=True, nice=True), axis=alt.Axis(tickCount=4))
+    line = base.mark_line(strokeDash=[4, 3], strokeWidth=1.2, opacity=0.7).encode(y=y)
+    ranges = base.transform_filter("datum.value_low != null && datum.value_high != null").mark_errorbar(
+        ticks=True, thickness=2).encode(y=alt.Y("value_low:Q", title="people"), y2="value_high:Q")
+    points = base.transform_filter("datum.value != null").mark_point(size=55, strokeWidth=2).encode(
+        y="value:Q", fill=colour, fillOpacity=alt.condition("datum.hollow", alt.value(0), alt.value(1)))
+    point_labels = base.transform_filter("datum.value != null").mark_text(dy=-9, fontSize=10).encode(
+        y="value:Q", text="label:N")
+    range_labels = base.transform_filter("datum.value == null").mark_text(
+        align="left", baseline="middle", dx=5, fontSize=10).encode(y="mid:Q", text="label:N")
+    return [line, ranges, points, point_labels, range_labels]
+
+
+def _metric_colour(frame: pd.DataFrame, legend: bool):
+    metrics = sorted(frame["metric"].unique(), key=lambda m: (m != "travelled", m != "returned", m))
+    return alt.Color("metric:N", sort=metrics, legend=alt.Legend(orient="bottom") if legend else None,
+                     scale=alt.Scale(domain=metrics, range=PALETTE[:len(metrics)]))
+
+
+def _timeline_chart(frame: pd.DataFrame, title: str) -> alt.TopLevelMixin:
+    chart = alt.layer(*_timeline_layers(_metric_colour(frame, legend=False)), data=frame).properties(title=title)
+    return _responsive(chart, 170)
+
+
+def _timelines_png(frame: pd.DataFrame) -> alt.TopLevelMixin:
+    return alt.layer(*_timeline_layers(_metric_colour(frame, legend=False)), data=frame).properties(
+        width=210, height=150).facet(facet=alt.Facet("country_label:N", title=None), columns=3).resolve_scale(
+        y="independent").properties(title="Estimates of travelled, by publication date")
+
+
+def _country_timeline_spec(frame: pd.DataFrame, country: str) -> dict:
+    """Every metric's series for one country; the page's <select> sets the `country` signal."""
+    chart = alt.layer(*_timeline_layers(_metric_colour(frame, legend=True)), data=frame).transform_filter(
+        "datum.country_iso3 === country")
+    spec = _responsive(chart, 220).to_dict(validate=VALIDATE_SPECS)
+    spec["params"] = [{"name": "country", "value": country}]
+    return spec
+
+
+def _nothing_yet(title: str) -> alt.TopLevelMixin:
+    """Stands in for a chart whose table is empty (e.g. a run that loaded one source only)."""
+    chart = alt.Chart(pd.DataFrame({"text": ["No figures in the warehouse for this chart yet."]})).mark_text(
+        fontSize=13, color=MUTED).encode(text="text:N").properties(title=title)
+    return _responsive(chart, 60)
+
+
+def _draw(frame: pd.DataFrame, draw, title: str) -> alt.TopLevelMixin:
+    return draw(frame) if len(frame) else _nothing_yet(title)
+
+
+def build_charts(con: duckdb.DuckDBPyConnection, sources=None,
+                 pubs: Publications | None = None) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The report's charts as Vega-Lite specs (data inline): (page charts by name, PNG charts by name)."""
+    pubs = pubs or Publications(con, sources)
+    top = {metric: _best(con, metric, pubs) for metric in ("travelled", "returned")}
+    timelines = _timelines(con, pubs)
+    largest = list(top["travelled"]["country_iso3"][:TIMELINE_COUNTRIES])
+    travelled = timelines[(timelines["metric"] == "travelled") & timelines["country_iso3"].isin(largest)]
+    page = {
+        "top_travelled": _draw(top["travelled"], lambda f: _top_chart(f, pubs, "travelled"), "Travelled"),
+        "top_returned": _draw(top["returned"], lambda f: _top_chart(f, pubs, "returned"), "Returned"),
+        "return_rates": _draw(_return_rates(con, pubs), lambda f: _rates_chart(f, pubs), "Share returned"),
+        "per_million": _draw(_per_million(con, pubs), lambda f: _per_million_chart(f, pubs), "Per million"),
+    }
+    for iso3 in largest:
+        series = travelled[travelled["country_iso3"] == iso3]
+        page[f"timeline_{iso3}"] = _timeline_chart(series, series["country_label"].iloc[0])
+    if not largest:
+        page["timeline_none"] = _nothing_yet("Timelines")
+    specs = {name: chart.to_dict(validate=VALIDATE_SPECS) for name, chart in page.items()}
+    pngs = {name: _fixed_width(spec) for name, spec in specs.items() if name in PNG_CHARTS}
+    pngs["timelines"] = _timelines_png(travelled).to_dict(validate=VALIDATE_SPECS) if len(travelled) else \
+        _fixed_width(_nothing_yet("Timelines").to_dict(validate=VALIDATE_SPECS))
+    if len(timelines):
+        specs["country_timeline"] = _country_timeline_spec(timelines, _default_country(top, timelines))
+    return specs, pngs
+
+
+def _fixed_width(spec: dict) -> dict:
+    """The spec with a fixed width (a PNG has no container to follow)."""
+    return {**spec, "width": PNG_WIDTH} if spec.get("width") == "container" else spec
+
+
+def _default_country(top: dict, timelines: pd.DataFrame) -> str:
+    ranked = list(top["travelled"]["country_iso3"])
+    return ranked[0] if ranked else str(timelines["country_iso3"].iloc[0])
+
+
+# --------------------------------------------------------------------------- PNG copies, cached
+def _png_key(spec: dict, vl_version: str | None) -> str:
+    material = json.dumps({"spec": spec, "vega_lite": vl_version, "scale": PNG_SCALE,
+                           "vl_convert": getattr(vlc, "__version__", "")}, sort_keys=True, default=str)
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def write_pngs(pngs: dict[str, dict], charts_dir: Path, cache_dir: Path) -> list[Path]:
+    """charts/<name>.png for every spec; a chart whose spec and data hash to a PNG already in
+    `cache_dir` is copied from there instead of being rendered again (vl-convert takes about a
+    second a chart). The cache keeps the charts of the last build only."""
+    charts_dir.mkdir(parents=True, exist_ok=True)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    version, written, keys = _vegalite_version(), [], set()
+    for name, spec in pngs.items():
+        key = _png_key(spec, version)
+        cached = cache_dir / f"{key}.png"
+        if not cached.exists():
+            partial = cache_dir / f".{key}.{os.getpid()}.tmp"
+            partial.write_bytes(vlc.vegalite_to_png(spec, scale=PNG_SCALE, vl_version=version))
+            os.replace(partial, cached)
+        target = charts_dir / f"{name}.png"
+        target.write_bytes(cached.read_bytes())
+        written.append(target)
+        keys.add(cached.name)
+    for stale in cache_dir.glob("*.png"):
+        if stale.name not in keys:
+            stale.unlink(missing_ok=True)
+    return written
 
 
 # --------------------------------------------------------------------------- tables
-def _headline_table(con) -> str:
-    frame = _query(con, """
-        select publication_id, metric, stated_text, warehouse_sum, warehouse_sum_low, warehouse_sum_high,
-               warehouse_countries, gap, countries_gap
-        from marts.headline_figures
-        where stated_text is not null order by published_on, publication_id, metric""")
+def _publication_cells(ids, pubs: "Publications") -> list[str]:
+    """A publication's short name linked to its page, its full title on hover."""
+    return [(f'<span title="{_e(pubs.title.get(p, p))}">' + _link(pubs.label.get(p, p), pubs.url.get(p)) + "</span>")
+            for p in ids]
+
+
+def _headline_table(con, pubs: "Publications") -> str:
+    frame = _query(con, "headline_figures")
+    frame["publication"] = _publication_cells(frame["publication_id"], pubs)
     frame["warehouse"] = [
         (f"{_n(s)}" if not pd.isna(s) else (f"{_n(lo)}–{_n(hi)}" if not pd.isna(lo) else "none"))
         + (f" from {c} countries" if c else "")
         for s, lo, hi, c in zip(frame.warehouse_sum, frame.warehouse_sum_low, frame.warehouse_sum_high,
                                 frame.warehouse_countries)]
-    return _table(frame, {"publication_id": "publication", "metric": "metric", "stated_text": "as stated",
+    return _table(frame, {"publication": "publication", "metric": "metric", "stated_text": "as stated",
                           "warehouse": "warehouse sum of its country figures", "gap": "gap",
                           "countries_gap": "countries not in the warehouse"},
-                  numeric=["gap", "countries_gap"], empty="No publication states a total.")
+                  numeric=["gap", "countries_gap"], markup=["publication"], empty="No publication states a total.")
 
 
-def _region_table(con) -> str:
-    frame = _query(con, """
-        select region_name, publication_id, metric, publisher_qualifier, publisher_value, publisher_value_low,
-               publisher_value_high, member_sum, member_sum_low, member_sum_high, countries_counted,
-               members_total, gap
-        from marts.region_totals
-        where region_code <> 'WLD' and (publisher_value is not null or publisher_value_low is not null)
-        order by region_name, published_on, metric""")
+def _region_table(con, pubs: "Publications") -> str:
+    frame = _query(con, "region_totals")
+    frame["publication"] = _publication_cells(frame["publication_id"], pubs)
     frame["publisher"] = [figure_text(q, v, lo, hi) for q, v, lo, hi in zip(
         frame.publisher_qualifier, frame.publisher_value, frame.publisher_value_low, frame.publisher_value_high)]
     frame["members"] = [
         ("—" if c == 0 else (_n(s) if not pd.isna(s) else f"{_n(lo)}–{_n(hi)}"))
         for s, lo, hi, c in zip(frame.member_sum, frame.member_sum_low, frame.member_sum_high, frame.countries_counted)]
-    frame["counted"] = [f"{c} of {t}" for c, t in zip(frame.countries_counted, frame.members_total)]
-    return _table(frame, {"region_name": "region", "publication_id": "publication", "metric": "metric",
+    frame["counted"] = [f"{c} of {t}" if not _missing(t) else f"{c}" for c, t in
+                        zip(frame.countries_counted, frame.members_total)]
+    return _table(frame, {"region_name": "region", "publication": "publication", "metric": "metric",
                           "publisher": "publisher's figure", "members": "sum of members", "counted": "members counted",
-                          "gap": "gap"}, numeric=["gap"], empty="No regional figures.")
+                          "gap": "gap"}, numeric=["gap"], markup=["publication"], empty="No regional figures.")
 
 
 def _disagreement_table(con) -> str:
-    frame = _query(con, """
-        select country_name, metric, publications, values_by_publication, spread, disagreement,
-               contemporary_disagreement, readings_differ
-        from marts.source_comparison
-        where disagreement or readings_differ
-        order by contemporary_disagreement desc, readings_differ desc, spread desc nulls last, country_name, metric""")
+    frame = _query(con, "disagreements")
     frame["spread"] = [f"×{s:,.1f}" if not pd.isna(s) else "" for s in frame.spread]
     return _table(frame, {"country_name": "country", "metric": "metric", "values_by_publication": "values by publication",
                           "spread": "max ÷ min", "contemporary_disagreement": "within a year",
                           "readings_differ": "readings differ"},
                   numeric=["spread"], flags=["contemporary_disagreement", "readings_differ"],
-                  empty="No disagreements.", scroll=True)
+                  empty="No disagreements.", tall=True)
 
 
 def _freshness_table(con, sources) -> str:
-    frame = _query(con, """
-        with ranked as (
-            select *, row_number() over (partition by source_id order by fetched_at desc) as n from meta.fetches)
-        select r.source_id, strftime(r.fetched_at at time zone 'UTC', '%Y-%m-%d %H:%M UTC') as last_fetch,
-               r.status, r.outcome, r.mode, r.error,
-               (select strftime(max(f.fetched_at) at time zone 'UTC', '%Y-%m-%d %H:%M UTC') from meta.fetches f
-                 where f.source_id = r.source_id and f.outcome = 'loaded') as last_loaded,
-               (select count(*) from core.figures c where c.source_id = r.source_id)
-               + (select count(*) from core.population p where p.source_id = r.source_id)
-               + (select count(*) from ref.countries c where c.source_id = r.source_id) as rows_now
-        from ranked r where n = 1 order by r.source_id""")
+    frame = _query(con, "freshness")
     info = {s.id: s for s in sources or []}
+    frame["source"] = [_link(info[s].title, info[s].original_url) + f' <span class="muted">({_e(s)})</span>'
+                       if s in info else _e(s) for s in frame.source_id]
+    frame["publisher"] = [info[s].publisher if s in info else "" for s in frame.source_id]
     frame["published"] = [info[s].published_on.isoformat() if s in info else "" for s in frame.source_id]
     frame["cadence"] = [info[s].cadence if s in info else "" for s in frame.source_id]
     frame["age"] = [_age(info[s].published_on) if s in info else "" for s in frame.source_id]
-    return _table(frame, {"source_id": "source", "published": "published", "age": "age", "cadence": "cadence",
-                          "last_fetch": "last fetch", "status": "fetch", "outcome": "outcome",
-                          "last_loaded": "last loaded", "rows_now": "rows now", "error": "error"},
-                  numeric=["rows_now"], empty="No fetches recorded.")
+    return _table(frame, {"source": "source", "publisher": "publisher", "published": "published", "age": "age",
+                          "cadence": "cadence", "last_fetch": "last fetch", "status": "fetch",
+                          "outcome": "outcome", "last_loaded": "last loaded", "rows_now": "rows now",
+                          "error": "error"},
+                  numeric=["rows_now"], markup=["source"], empty="No fetches recorded.")
 
 
 def _age(published: dt.date) -> str:
@@ -266,11 +506,7 @@ def _age(published: dt.date) -> str:
 
 
 def _runs_table(con) -> str:
-    frame = _query(con, """
-        select run_id, trigger, mode, status,
-               strftime(started_at at time zone 'UTC', '%Y-%m-%d %H:%M:%S UTC') as started,
-               strftime(finished_at at time zone 'UTC', '%Y-%m-%d %H:%M:%S UTC') as finished, changed, message
-        from meta.runs order by started_at desc limit 8""")
+    frame = _query(con, "runs")
     frame["finished"] = frame["finished"].fillna("(this run: publishing)")
     return _table(frame, {"run_id": "run", "trigger": "trigger", "mode": "mode", "status": "status",
                           "started": "started", "finished": "finished", "changed": "changed anything",
@@ -278,18 +514,50 @@ def _runs_table(con) -> str:
 
 
 def _kpis(con) -> str:
-    row = con.execute("""
-        select (select count(*) from marts.country_estimates where metric = 'travelled'),
-               (select count(*) from marts.country_estimates where metric = 'returned'),
-               (select count(distinct publication_id) from marts.estimate_timeline),
-               (select count(*) from core.figures where review_status = 'accepted'),
-               (select count(*) from marts.source_comparison where disagreement),
-               (select count(*) from marts.pending_figures)""").fetchone()
-    labels = ["countries with a travelled estimate", "countries with a returned estimate",
-              "publications with country figures", "accepted figures in the warehouse",
-              "country × metric series where sources disagree", "claims pending review"]
-    return "".join(f'<div class="kpi"><div class="n">{_n(n)}</div><div class="l">{html.escape(l)}</div></div>'
-                   for n, l in zip(row, labels))
+    row = _query(con, "kpis").iloc[0]
+    labels = {"travelled_countries": "countries with a travelled estimate",
+              "returned_countries": "countries with a returned estimate",
+              "publications": "publications with country figures",
+              "accepted_figures": "accepted figures in the warehouse",
+              "disagreements": "country × metric series where sources disagree",
+              "pending_claims": "claims pending review"}
+    return "".join(f'<div class="kpi"><div class="n">{_n(row[k])}</div><div class="l">{html.escape(l)}</div></div>'
+                   for k, l in labels.items())
+
+
+# --------------------------------------------------------------------------- the country page
+def _country_page(con, pubs: Publications, default: str | None) -> tuple[str, str]:
+    """(<option>s of the country <select>, the page's data as JSON for the browser)."""
+    figures = _query(con, "country_figures")
+    disagreements = _query(con, "country_disagreements")
+    countries = figures.drop_duplicates("country_iso3").sort_values("country_label", key=lambda s: s.str.casefold())
+    options = "".join(
+        f'<option value="{_e(c)}"{" selected" if c == default else ""}>{_e(label)}</option>'
+        for c, label in zip(countries.country_iso3, countries.country_label))
+    by_country: dict[str, dict] = {c: {"figures": [], "disagreements": []} for c in countries.country_iso3}
+    for r in _iso(figures, "published_on", "reference_date").itertuples():
+        by_country[r.country_iso3]["figures"].append({
+            "publication": pubs.label.get(r.publication_id, r.publication_id),
+            "title": pubs.title.get(r.publication_id, r.publication_id), "metric": r.metric,
+            "qualifier": r.qualifier, "value": figure_text(r.qualifier, r.value, r.value_low, r.value_high),
+            "reference_date": r.reference_date, "as_published": r.country_as_published,
+            "quote": None if _missing(r.quote) else r.quote, "page": None if _missing(r.page) else str(r.page),
+            "url": _web_url(r.document_url),
+            "quoted_by": r.source_id if r.source_id != r.publication_id else None,
+            "main_reading": int(r.reading_rank) == 1})
+    for r in disagreements.itertuples():
+        if r.country_iso3 in by_country:
+            by_country[r.country_iso3]["disagreements"].append({
+                "metric": r.metric, "publications": int(r.publications), "values": r.values_by_publication,
+                "spread": None if _missing(r.spread) else f"×{r.spread:,.1f}",
+                "disagree": bool(r.disagreement), "within_a_year": bool(r.contemporary_disagreement),
+                "readings_differ": bool(r.readings_differ)})
+    return options, _script_json(by_country)
+
+
+def _script_json(data) -> str:
+    """JSON safe inside a <script> element: every '<' written as \\u003c."""
+    return json.dumps(data, ensure_ascii=False, default=str).replace("<", "\\u003c")
 
 
 # --------------------------------------------------------------------------- assembly
@@ -299,74 +567,102 @@ def _vegalite_version() -> str | None:
 
 
 @functools.lru_cache(maxsize=2)
-def javascript_bundle(vl_version: str | None) -> str:
-    """vega + vega-lite + vega-embed in one script (vl-convert bundles them offline)."""
+def _vega_bundle(vl_version: str | None) -> str:
     return vlc.javascript_bundle(vl_version=vl_version) if vl_version else vlc.javascript_bundle()
 
 
-def _figure(name: str, caption: str) -> str:
-    return (f'<figure class="chart"><div id="chart-{name}" class="vega-chart" data-chart="{name}"></div>'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+def javascript_bundle(vl_version: str | None, cache_dir: Path | None = None) -> str:
+    """vega + vega-lite + vega-embed in one script (vl-convert bundles them offline, in about 5 s;
+    kept in `cache_dir` by Vega-Lite and vl-convert version)."""
+    cached = Path(cache_dir) / f"vega-bundle-{vl_version or 'latest'}-{getattr(vlc, '__version__', '')}.js" \
+        if cache_dir else None
+    if cached is not None and cached.exists():
+        return cached.read_text(encoding="utf-8")
+    bundle = _vega_bundle(vl_version)
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+        partial.write_text(bundle, encoding="utf-8")
+        os.replace(partial, cached)
+    return bundle
 
 
-def _nothing_yet(title: str) -> alt.TopLevelMixin:
-    """Stands in for a chart whose table is empty (e.g. a run that loaded one source only)."""
-    return alt.Chart(pd.DataFrame({"text": ["No figures in the warehouse for this chart yet."]})).mark_text(
-        fontSize=13, color="#616e7c").encode(text="text:N").properties(title=title, width=380, height=60)
+def _figure(name: str, caption: str = "", kind: str = "chart") -> str:
+    caption = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return (f'<figure class="{kind}"><div id="chart-{name}" class="vega-chart" data-chart="{name}"></div>'
+            f"{caption}</figure>")
 
 
-def build_charts(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
-    """The report's charts as Vega-Lite specs (data inline), by name."""
-    plans = {
-        "top_travelled": (lambda: _best(con, "travelled"),
-                          lambda f: _top_chart(f, f"Top {TOP_N} countries by travelled", "#1d4e89"),
-                          f"Top {TOP_N} countries by travelled"),
-        "top_returned": (lambda: _best(con, "returned"),
-                         lambda f: _top_chart(f, f"Top {TOP_N} countries by returned", "#e07a2f"),
-                         f"Top {TOP_N} countries by returned"),
-        "return_rates": (lambda: _latest_per_country(con, "return_rate"), _rates_chart, "Share of those who travelled who had returned"),
-        "per_million": (lambda: _latest_per_country(con, "travelled_per_million", 20), _per_million_chart, "Per million inhabitants"),
-        "timelines": (lambda: _timelines(con), _timeline_chart, "Estimates of travelled, by publication date"),
+def _top_caption(con, metric: str) -> str:
+    """What the bars of a top chart show, naming only the marks the chart has."""
+    frame = _query(con, "best_estimates", {"metric": metric, "limit": TOP_N})
+    parts = ["Bars: the best estimate, coloured by the publication it comes from"]
+    ranges = int((frame["value"].isna() & frame["value_low"].notna()).sum())
+    if ranges:
+        parts.append(f"{ranges} range(s) drawn from the low end, with an error bar to the high end")
+    open_bounds = frame[frame["qualifier"].isin(OPEN_QUALIFIERS)]
+    if len(open_bounds):
+        signs = ", ".join(f"{QUALIFIER_SIGNS[q]} {q.replace('_', ' ')}" for q in sorted(set(open_bounds["qualifier"])))
+        parts.append(f"hollow bar: an open bound ({signs})")
+    if (frame["qualifier"] == "approx").any():
+        parts.append("~ about")
+    return "; ".join(parts) + "."
+
+
+def _per_million_caption(con) -> str:
+    """True to the data: how many of the countries shown use the population known at publication."""
+    counts = _query(con, "per_million", {"limit": PER_MILLION_N})["population_basis"].value_counts()
+    then, now = int(counts.get("known_at_publication", 0)), int(counts.get("current_fallback", 0))
+    return (f"Publication of each country's best travelled estimate; dark bar travelled, light bar returned; "
+            f"'not given' where that publication gives no returned figure. World Bank population of the "
+            f"reference year: as the warehouse knew it when the figure was published for {then} of these "
+            f"{then + now} countries, the current value for {now} (no earlier vintage was known then).")
+
+
+def _captions(con) -> dict[str, str]:
+    return {
+        "top_travelled": _top_caption(con, "travelled"), "top_returned": _top_caption(con, "returned"),
+        "return_rates": ("Returned ÷ travelled from the publication of each country's best returned estimate, "
+                         "with both figures as published (qualifiers kept); colour: the publication."),
+        "per_million": _per_million_caption(con),
     }
-    charts = {}
-    for name, (data, draw, title) in plans.items():
-        frame = data()
-        charts[name] = draw(frame) if len(frame) else _nothing_yet(title)
-    return {name: chart.to_dict() for name, chart in charts.items()}
 
 
-def write_report(con: duckdb.DuckDBPyConnection, folder: Path, manifest: dict, sources=None) -> list[Path]:
-    """Write report.html and charts/<name>.png into the bundle folder; returns the files written."""
+def _timeline_figures(specs: dict) -> str:
+    names = [n for n in specs if n.startswith("timeline_")]
+    return "".join(_figure(n, kind="chart small") for n in names)
+
+
+def write_report(con: duckdb.DuckDBPyConnection, folder: Path, manifest: dict, sources=None,
+                 chart_cache: Path | None = None) -> list[Path]:
+    """Write report.html and charts/<name>.png into the bundle folder; returns the files written.
+    `chart_cache` (default: chart-cache/ beside the bundle folder) keeps the last build's PNGs."""
     folder = Path(folder)
-    specs = build_charts(con)
-    charts_dir = folder / CHARTS_DIR
-    charts_dir.mkdir(exist_ok=True)
-    written = []
-    for name, spec in specs.items():
-        png = charts_dir / f"{name}.png"
-        png.write_bytes(vlc.vegalite_to_png(spec, scale=2, vl_version=_vegalite_version()))
-        written.append(png)
-    captions = {
-        "top_travelled": "Bars: point value, or the low end of a range; black line: the published range.",
-        "top_returned": "Bars: point value, or the low end of a range; black line: the published range.",
-        "return_rates": "Latest publication per country giving both travelled and returned as point values.",
-        "per_million": "Latest publication per country; population as known when the figure was published.",
-        "timelines": "Line: point values; orange bars: published ranges (low to high).",
-    }
+    pubs = Publications(con, sources)
+    specs, pngs = build_charts(con, sources, pubs)
+    cache = Path(chart_cache or folder.parent / CHART_CACHE)
+    written = write_pngs(pngs, folder / CHARTS_DIR, cache)
+    default = specs.get("country_timeline", {}).get("params", [{}])[0].get("value")
+    options, country_data = _country_page(con, pubs, default)
+    captions = _captions(con)
     version = _vegalite_version()
     page = string.Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         run_id=html.escape(manifest["run_id"]),
         generated_at=html.escape(manifest["generated_at"][:16].replace("T", " ") + " UTC"),
         kpis=_kpis(con),
-        headline_table=_headline_table(con),
-        region_table=_region_table(con),
+        headline_table=_headline_table(con, pubs),
+        region_table=_region_table(con, pubs),
         disagreement_table=_disagreement_table(con),
         freshness_table=_freshness_table(con, sources),
         runs_table=_runs_table(con),
+        country_options=options,
+        country_data=country_data,
+        chart_country_timeline=_figure("country_timeline") if "country_timeline" in specs else "",
+        timelines=_timeline_figures(specs),
         vegalite_version=html.escape(version or "latest"),
-        javascript=javascript_bundle(version).replace("</script", "<\\/script"),
-        specs=json.dumps(specs, ensure_ascii=False, default=str).replace("</", "<\\/"),
-        **{f"chart_{name}": _figure(name, captions[name]) for name in specs},
+        javascript=javascript_bundle(version, cache).replace("</script", "<\\/script"),
+        specs=_script_json(specs),
+        **{f"chart_{name}": _figure(name, captions[name]) for name in captions},
     )
     report = folder / REPORT
     report.write_text(page, encoding="utf-8")
@@ -374,12 +670,12 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, manifest: dict, s
     return written
 
 
-def report_extra(con: duckdb.DuckDBPyConnection, sources=None):
+def report_extra(con: duckdb.DuckDBPyConnection, sources=None, chart_cache: Path | None = None):
     """An `extra` for warehouse.publish.publish(): (folder, manifest) -> None."""
     sources = list(sources) if sources is not None else None
 
     def add(folder: Path, manifest: dict) -> None:
-        write_report(con, folder, manifest, sources)
+        write_report(con, folder, manifest, sources, chart_cache)
     return add
 
 
@@ -389,29 +685,18 @@ def report_markdown(con: duckdb.DuckDBPyConnection, report_location: str, manife
              f"**Report:** [{report_location}]({report_location})", "",
              "## Headline figures (as stated, and as the warehouse sums them)", "",
              "| publication | metric | as stated | warehouse sum | gap |", "|---|---|---|---|---|"]
-    for r in con.execute("""
-            select publication_id, metric, stated_text, warehouse_sum, warehouse_countries, gap
-            from marts.headline_figures where stated_text is not null
-            order by published_on desc, publication_id, metric""").fetchall():
-        summed = f"{_n(r[3])} from {r[4]} countries" if r[3] is not None else (
-            f"{r[4]} countries (ranges)" if r[4] else "no country figures")
-        lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {summed} | {_n(r[5])} |")
+    for r in _query(con, "headline_figures").itertuples():
+        summed = f"{_n(r.warehouse_sum)} from {r.warehouse_countries} countries" if not _missing(r.warehouse_sum) \
+            else (f"{r.warehouse_countries} countries (ranges)" if r.warehouse_countries else "no country figures")
+        lines.append(f"| {r.publication_id} | {r.metric} | {r.stated_text} | {summed} | {_n(r.gap)} |")
     lines += ["", "## Largest best estimates", "", "| country | travelled | from | returned | from |",
               "|---|---|---|---|---|"]
-    for r in con.execute("""
-            select t.country_name, t.qualifier, t.value, t.value_low, t.value_high, t.best_publication_id,
-                   r.qualifier, r.value, r.value_low, r.value_high, r.best_publication_id
-            from marts.country_estimates t
-            left join marts.country_estimates r on r.country_iso3 = t.country_iso3 and r.metric = 'returned'
-            where t.metric = 'travelled'
-            order by coalesce(t.value, t.value_high, t.value_low) desc limit 10""").fetchall():
+    for r in con.execute(report_sql("markdown_largest")).fetchall():
         returned = figure_text(r[6], r[7], r[8], r[9]) if r[6] else ""
         lines.append(f"| {r[0]} | {figure_text(r[1], r[2], r[3], r[4])} | {r[5]} | {returned} | {r[10] or ''} |")
-    counts = con.execute("""
-        select (select count(*) from marts.source_comparison where disagreement),
-               (select count(*) from marts.source_comparison where contemporary_disagreement),
-               (select count(*) from marts.pending_figures)""").fetchone()
+    counts = _query(con, "kpis").iloc[0]
     tables = ", ".join(f"{t['name']} ({t['rows']})" for t in manifest["tables"])
-    lines += ["", f"Disagreements: {counts[0]} country × metric series ({counts[1]} within a year); "
-                  f"claims pending review: {counts[2]}.", "", f"Published tables: {tables}."]
+    lines += ["", f"Disagreements: {counts['disagreements']} country × metric series "
+                  f"({counts['contemporary_disagreements']} within a year); "
+                  f"claims pending review: {counts['pending_claims']}.", "", f"Published tables: {tables}."]
     return "\n".join(lines) + "\n"

@@ -9,64 +9,24 @@ of a base ("of the Russians went back").
 """
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
-# (pattern, metric, strength, pos); longer and earlier patterns win on overlap
-_CUES: list[tuple[str, str, str, str]] = [
-    # ---- returned
-    (r"(?:left|leaving|fled|escaped|leave)\s+(?:the\s+)?(?:ISIL|ISIS|IS|Daesh|Islamic\s+State)[\s-]*(?:held|controlled)?\s+(?:areas?|territor(?:y|ies))", "returned", "s", "v"),
-    (r"(?:left|leaving|fled|escaped)\s+(?:the\s+)?(?:conflict\s+zones?|battlefields?|caliphate|Syria|Iraq)", "returned", "s", "v"),
-    (r"return(?:ed|ing|s)?\s+home", "returned", "s", "v"),
-    (r"(?:came|come|coming|went|gone|go|going|got|get|made\s+it)\s+back", "returned", "s", "v"),
-    (r"(?:came|come|coming)\s+home", "returned", "s", "v"),
-    (r"back\s+(?:on\s+(?:home|\w+)\s+soil|home|in\s+(?:their|the)\s+(?:home\s+)?countr(?:y|ies))", "returned", "s", "v"),
-    (r"(?:are|were|is|was|now|since|be)\s+back\b", "returned", "s", "v"),
-    (r"return(?:ed|ing)?", "returned", "s", "v"),
-    (r"return(?:\s+of)?", "returned", "s", "n"),
-    (r"returnees?", "returned", "s", "n"),
-    (r"repatriat(?:ed|ion|ions)", "returned", "s", "v"),
-    (r"(?:revenus?|rentré(?:e|s|es)?|retourné(?:e|s|es)?|de\s+retour|retours?)", "returned", "s", "v"),
-    (r"(?:regresad[oa]s?|regresaron|regresos?|retornad[oa]s?|retornando|retornaron|retornos?|han\s+vuelto|volvieron|vuelto)", "returned", "s", "v"),
-    (r"(?:teruggekeerd|terugkeerders?|teruggekomen|keerden\s+terug|terugkeer)", "returned", "s", "v"),
-    (r"(?:zurückgekehrt|Rückkehrer(?:innen)?|zurückgekommen|kehrten\s+zurück|Rückkehr)", "returned", "s", "v"),
-    (r"återvänt", "returned", "s", "v"),
-    # ---- killed
-    (r"(?:killed|dead|died|deaths?|lost\s+their\s+lives|death\s+toll|martyred|perished)", "killed", "s", "v"),
-    (r"(?:tués?|morts?|décédés?|muertos|murieron|fallecidos|omgekomen|gedood|doden|gesneuveld|getötet|gestorben|ums\s+Leben|Tote|döda)", "killed", "s", "v"),
-    # ---- detained
-    (r"(?:arrested|detained|imprisoned|jailed|incarcerated|in\s+custody|in\s+detention|in\s+prison|behind\s+bars|detainees|arrests|under\s+arrest)", "detained", "s", "v"),
-    (r"(?:arrêtés?|détenus|incarcérés|emprisonnés|detenidos|encarcelados|arrestados|gearresteerd|aangehouden|opgepakt|festgenommen|inhaftiert|verhaftet)", "detained", "s", "v"),
-    # ---- prosecuted
-    (r"(?:prosecuted|convicted|charged|sentenced|indicted|poursuivis|condamnés|procesados|condenados|veroordeeld|vervolgd|verurteilt|angeklagt)", "prosecuted", "s", "v"),
-    # ---- present / relocated
-    (r"(?:still|remain(?:ed|ing|s)?)\s+(?:in\s+(?:Syria|Iraq|the\s+conflict\s+zones?|the\s+region|theatre)|there\s+now)", "present", "s", "v"),
-    (r"(?:relocated|moved\s+on\s+to\s+(?:a\s+)?third\s+countr(?:y|ies)|moved\s+to\s+other\s+(?:theatres|conflict\s+zones))", "relocated", "s", "v"),
-    # ---- women / minors
-    (r"(?:women|woman|females?|wives|widows|mothers|vrouwen|femmes|mujeres|Frauen|kvinnor)", "women", "s", "n"),
-    (r"(?:children|child|minors|infants|babies|kids|boys|girls|teenagers|juveniles|enfants|mineurs|niños|menores|kinderen|minderjarigen|Kinder|Minderjährige)", "minors", "s", "n"),
-    # ---- travelled (verbs)
-    (r"travel(?:l)?(?:ed|ing|ers?)|traveled|traveling|travel", "travelled", "s", "v"),
-    (r"(?:went|gone|go|going|headed|heading|moved|moving)\s+(?:to\s+(?:fight|join|Syria|Iraq|the\s+conflict|ISIL|ISIS)|abroad)", "travelled", "s", "v"),
-    (r"(?:headed|heading|moving|moved)\s+to", "travelled", "s", "v"),
-    (r"(?:left|leaving)\s+(?:for|to\s+(?:join|fight))", "travelled", "s", "v"),
-    (r"(?:left|leaving|departed|departing)", "travelled", "s", "v"),
-    (r"(?:joined|joining|join)", "travelled", "s", "v"),
-    (r"(?:became|become|becoming)\s+affiliated|affiliated\s+with|affiliates", "travelled", "s", "v"),
-    (r"(?:came|come|coming|comes|hail(?:ed|ing|s)?)\s+from", "travelled", "s", "v"),
-    (r"coming\s+to\s+fight|to\s+fight", "travelled", "s", "v"),
-    (r"(?:fighting|fought|fight)\s+(?:for|alongside|with|in)", "travelled", "s", "v"),
-    (r"(?:kept|keep)\s+fighting|fighting", "travelled", "s", "v"),
-    (r"departures?|mobili[sz]ed|enlisted|recruited", "travelled", "s", "v"),
-    (r"(?:partis|parties|parti|départs?|rejoint|combattre)", "travelled", "s", "v"),
-    (r"(?:partido|partieron|viajado|viajaron|se\s+han\s+unido|unido|unieron|desplazados|combatir|luchando)", "travelled", "s", "v"),
-    (r"(?:vertrokken|afgereisd|uitgereisd|vertrek)", "travelled", "s", "v"),
-    (r"(?:ausgereist|gereist|ausgereisten|Ausreisen?)", "travelled", "s", "v"),
-    # ---- travelled (weak: the people counted are fighters)
-    (r"(?:foreign\s+(?:terrorist\s+)?fighters|fighters|jihadists|jihadis|recruits|combatants|foreigners|volunteers)", "travelled", "w", "n"),
-    (r"(?:combatientes|CTE|yihadistas|jihadistas|djihadistes|jihadistes|combattants|extranjeros|étrangers|buitenlanders|Ausländer)", "travelled", "w", "n"),
-    (r"(?:\w*strijders|jihadisten|Dschihadisten|Jihadisten|\w*Kämpfer(?:n|innen)?)", "travelled", "w", "n"),
-]
+# The cue table is data: language/metric_cues.csv (metric, strength, pos, languages, pattern),
+# one regular expression per row; longer and earlier rows win on overlap.
+CUES_CSV = Path(__file__).with_name("language") / "metric_cues.csv"
+
+
+def load_cue_table(path: Path = CUES_CSV) -> list[tuple[str, str, str, str]]:
+    """(pattern, metric, strength s|w, pos v|n) rows of the cue table, in file order."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [(row["pattern"], row["metric"], row["strength"][0], row["pos"][0])
+                for row in csv.DictReader(fh) if row["metric"] and not row["metric"].startswith("#")]
+
+
+_CUES = load_cue_table()
 
 
 @dataclass(frozen=True)
@@ -108,12 +68,23 @@ WORLD_CUE = re.compile(
     re.IGNORECASE,
 )
 # the sentence refers back to the previous one
-ANAPHORA = re.compile(
-    r"\b(?:(?:of|among|from)\s+(?:them|these|those|whom|this\s+group|that\s+group|these\s+people|this\s+number|that\s+number|the\s+latter)"
-    r"|(?:van|onder)\s+(?:hen|wie|deze)|von\s+ihnen|davon|unter\s+ihnen|de\s+(?:ellos|ellas|estos|éstos)|entre\s+ellos"
-    r"|d['’]entre\s+eux|parmi\s+eux|parmi\s+ces|dont)\b",
-    re.IGNORECASE,
-)
+ANAPHORA_CSV = Path(__file__).with_name("language") / "anaphora.csv"
+
+
+def load_anaphora(path: Path = ANAPHORA_CSV) -> dict[str, re.Pattern]:
+    """kind → pattern: words that refer back to an area named earlier (language/anaphora.csv)."""
+    parts: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["kind"] and not row["kind"].startswith("#"):
+                parts.setdefault(row["kind"], []).append(row["pattern"])
+    return {kind: re.compile(r"\b(?:" + "|".join(ps) + r")\b", re.IGNORECASE) for kind, ps in parts.items()}
+
+
+ANAPHORA_BY_KIND = load_anaphora()
+ANAPHORA = re.compile("|".join(p.pattern for k, p in ANAPHORA_BY_KIND.items() if k != "region"), re.IGNORECASE)
+REGION_ANAPHORA = ANAPHORA_BY_KIND["region"]
+CONTINUATION = re.compile(ANAPHORA_BY_KIND["continuation"].pattern.replace(r"\b(?:", r"^\s*(?:", 1), re.IGNORECASE)
 RATE_WORDS = re.compile(
     r"\b(?:rate|ratio|per\s+capita|per\s+million|per\s+100,000|tasa|taux|ratio|proportion\s+per|graad|Quote)\b",
     re.IGNORECASE,

@@ -40,6 +40,7 @@ REGION_CODES = {
     "SSAFR": "Sub-Saharan Africa",
     "NAMER": "North America",
     "AMER_AUS_NZ": "Americas, Australia and New Zealand",
+    "EUROPE": "Europe",             # as the text names it; not in ref.regions (no member list)
 }
 NON_ISO_COUNTRIES = {"XKX": "Kosovo", "PSE": "Palestine"}
 CONFLICT_ZONE = frozenset({"SYR", "IRQ"})
@@ -50,6 +51,22 @@ _ORIGIN_BEFORE = re.compile(
     r"(?:(?:the|la|le|les|el|los|las|den|der|dem|het)\s+|l['’])?$",
     re.IGNORECASE,
 )
+
+
+AREA_ROLES_CSV = Path(__file__).with_name("language") / "area_roles.csv"
+
+
+@lru_cache(maxsize=1)
+def area_role_rules() -> tuple[tuple[str, re.Pattern], ...]:
+    with AREA_ROLES_CSV.open(encoding="utf-8", newline="") as fh:
+        return tuple((r["role"], re.compile(r["pattern"], re.IGNORECASE)) for r in csv.DictReader(fh)
+                     if r["role"] and not r["role"].startswith("#"))
+
+
+def area_role(text: str, end: int) -> str | None:
+    """'Turkey's invasion', 'EU counter-terrorism coordinator': the place names an actor, not an origin."""
+    after = text[end:end + 60]
+    return next((role for role, pattern in area_role_rules() if pattern.search(after)), None)
 
 
 def area_kind(code: str) -> str:

@@ -1,38 +1,31 @@
 """Numbers in prose: digits, number words, scales, shares, ranges and their qualifiers.
 
-`find_numbers(sentence)` returns `Num`s: counts ("3,417", "seven", "5.6k", "1.2 million"),
+`find_numbers(sentence, language)` returns `Num`s: counts ("3,417", "seven", "5.6k", "1.2 million"),
 shares ("10%", "ten percent", "a quarter", "half"), country counts ("from 33 countries")
 and ranges ("between 1,200 and 1,500", "720-760"), each with the qualifier written
 before it ("more than", "some", "plus de", "cerca de", ...). Years, dates, ages, times,
 phone numbers, money, footnote marks and references ("Resolution 2178") are masked first.
 
+Numbers in words are read by `words.word_numbers` (text2num, five languages); shares in words
+and qualifier words are data (language/shares.csv, language/qualifiers.csv).
+
 Choices (documented in README of the package):
 - "nearly"/"almost"/"close to"/"just under" → approx (not up_to): the figure is a
   rounded statement of a value near it, which is how the curated transcriptions read them.
-- "a dozen" → 12, approx. "hundreds", "thousands", "dozens", "several" → no figure.
-- The English word "one" alone is not read as a figure ("one of the ...").
+- "a dozen", "une trentaine" → 12, 30, approx. "hundreds", "several hundred", "des centaines" → no figure.
+- A word for "one" alone ("one", "un", "een", "ein", "unos") is not read as a figure.
+- "at least 58 and up to 66" is one range; "15 to 20 percent" a range of shares.
 """
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
-# --------------------------------------------------------------------------- words
-UNITS = {
-    "zero": 0, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "one": 1,
-}
-TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-        "seventy": 70, "eighty": 80, "ninety": 90}
-SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
-_ATOM = "|".join(sorted(list(UNITS) + list(TENS) + list(SCALES), key=len, reverse=True))
-WORD_NUMBER = re.compile(
-    rf"\b(?:a\s+dozen|an?\s+(?:hundred|thousand|million)(?:\s+and\s+(?:{_ATOM}))?"
-    rf"|(?:{_ATOM})(?:(?:\s+and\s+|\s+|-)(?:{_ATOM}))*)\b",
-    re.IGNORECASE,
-)
+from text_to_num import text2num
+
+from .words import word_numbers
 
 MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -59,54 +52,41 @@ PERCENT_AFTER = re.compile(
     r"^(?:\s?%|\s*(?:per\s?cent|percent|pour\s?cent|por\s?ciento|procent|Prozent|pct)\b)",
     re.IGNORECASE,
 )
-SHARE_WORDS = [
-    (re.compile(r"\b(?:two|2)[\s-]thirds\b", re.I), 2 / 3),
-    (re.compile(r"\b(?:three|3)[\s-]quarters\b", re.I), 0.75),
-    (re.compile(r"\b(?:a|one)[\s-](?:third)\b(?!\s+(?:place|largest|biggest|highest|country))", re.I), 1 / 3),
-    (re.compile(r"\b(?:a|one)[\s-](?:quarter|fourth)\b(?!\s+of\s+(?:an?\s+)?(?:hour|century|\d))", re.I), 0.25),
-    (re.compile(r"\b(?:a|one)[\s-]fifth\b", re.I), 0.2),
-    (re.compile(r"\bone\s+(?:in|out\s+of)\s+(two|three|four|five|six|seven|eight|nine|ten)\b", re.I), None),
-    (re.compile(r"(?<!\w)(?<!first\s)(?<!second\s)(?<!latter\s)(?<!former\s)half\b(?=\s+(?:of|the|have|had|were|are|went|returned|came)\b)", re.I), 0.5),
-    (re.compile(r"(?<=\s)half\b(?=\s*[,.;]|\s*$)", re.I), 0.5),
-    (re.compile(r"\b(?:la\s+moitié|la\s+mitad|de\s+helft|die\s+Hälfte)\b", re.I), 0.5),
-]
+SHARES_CSV = Path(__file__).with_name("language") / "shares.csv"
+ONE_IN = re.compile(r"\bone\s+(?:in|out\s+of)\s+(two|three|four|five|six|seven|eight|nine|ten)\b", re.I)
+
+
+def load_share_words(path: Path = SHARES_CSV) -> dict[str, list[tuple[re.Pattern, float]]]:
+    """language → [(pattern, share)]: fractions written as words (language/shares.csv)."""
+    table: dict[str, list[tuple[re.Pattern, float]]] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["language"].startswith("#"):
+                continue
+            pattern = re.compile(rf"(?<!\w)(?:{row['pattern']})(?!\w)", re.IGNORECASE)
+            table.setdefault(row["language"], []).append((pattern, float(row["share"])))
+    return table
+
+
+SHARE_WORDS = load_share_words()
 
 # --------------------------------------------------------------------------- qualifiers
-QUALIFIER_WORDS = {
-    "approx": [
-        "approximately", "approx.", "approx", "about", "around", "some", "roughly", "nearly",
-        "almost", "close to", "closer to", "circa", "ca.", "c.", "~", "an estimated",
-        "estimated at", "estimated to be", "is estimated that", "are estimated that",
-        "it is estimated that", "estimated that", "estimated", "an approximate", "just under",
-        "a little under", "slightly under", "slightly fewer than", "just shy of", "a little less than",
-        "environ", "près de", "presque", "quelque", "autour de", "aux alentours de",
-        "cerca de", "unos", "unas", "alrededor de", "aproximadamente", "casi", "en torno a",
-        "bijna", "ongeveer", "rond de", "zo'n", "zo’n", "een kleine", "ruwweg",
-        "etwa", "rund", "ungefähr", "fast", "knapp", "annähernd", "zirka",
-    ],
-    "at_least": [
-        "at least", "a minimum of", "no fewer than", "no less than", "not less than",
-        "au moins", "al menos", "por lo menos", "como mínimo", "minstens", "ten minste",
-        "tenminste", "minimaal", "mindestens", "wenigstens",
-    ],
-    "more_than": [
-        "more than", "over", "in excess of", "exceeding", "exceeds", "exceeded", "upwards of",
-        "above", "just over", "a little over", "slightly over", "slightly more than", "well over",
-        "plus de", "más de", "mas de", "meer dan", "ruim", "mehr als", "über",
-    ],
-    "up_to": [
-        "up to", "as many as", "as much as", "a maximum of", "no more than", "not more than",
-        "jusqu'à", "jusqu’à", "hasta los", "hasta las", "hasta", "tot wel", "bis zu",
-        "maximal", "höchstens",
-    ],
-    "less_than": [
-        "fewer than", "less than", "under", "below", "moins de", "menos de", "minder dan",
-        "weniger als", "unter",
-    ],
-}
+# words written before a figure that hedge it: data in language/qualifiers.csv (qualifier, phrase)
+QUALIFIERS_CSV = Path(__file__).with_name("language") / "qualifiers.csv"
+
+
+def load_qualifier_words(path: Path = QUALIFIERS_CSV) -> dict[str, list[str]]:
+    table: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            table.setdefault(row["qualifier"], []).append(row["phrase"])
+    return table
+
+
+QUALIFIER_WORDS = load_qualifier_words()
 _QUAL_LIST = sorted(((w, q) for q, ws in QUALIFIER_WORDS.items() for w in ws), key=lambda x: -len(x[0]))
 QUALIFIER_BEFORE = re.compile(
-    r"(?:(?<![\w])(?P<q>" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w, _ in _QUAL_LIST) + r"))\s*$",
+    r"(?:(?<![\w])(?P<q>" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w, _ in _QUAL_LIST) + r"))\s*,?\s*$",
     re.IGNORECASE,
 )
 _QUAL_OF = {w.lower(): q for w, q in _QUAL_LIST}
@@ -114,7 +94,7 @@ AT_LEAST_AFTER = re.compile(r"^(?:\+|\s+or\s+more\b|\s+and\s+more\b|\s+ou\s+plus
 
 # --------------------------------------------------------------------------- context
 COUNTRY_NOUNS = re.compile(
-    r"^\s+(?:different\s+|other\s+|more\s+)?(?:countries|nations|nationalities|pays|países|landen|Ländern|Länder|Staaten)\b",
+    r"^\s+(?:different\s+|other\s+|more\s+)?(?:countries|nations|nationalities|states|pays|États|países|estados|landen|staten|Ländern|Länder|Staaten)\b",
     re.IGNORECASE,
 )
 TIME_UNITS = re.compile(
@@ -130,7 +110,7 @@ RATE_AFTER = re.compile(
 )
 # the people counted: a figure followed by one of these is a count of people
 PEOPLE_NOUNS = (
-    "people|persons|individuals|citizens|nationals|residents|men|women|children|minors|"
+    "people|persons|individuals|individuos|individus|individuen|Individuen|citizens|nationals|residents|men|women|children|minors|"
     "fighters|foreign\\s+fighters|jihadists|jihadis|recruits|returnees|foreigners|combatants|"
     "militants|volunteers|travellers|travelers|affiliates|"
     "personas|ciudadanos|combatientes|yihadistas|CTE|personnes|ressortissants|combattants|"
@@ -171,7 +151,7 @@ OTHER_MASKS = [
     re.compile(r"\((?:19|20)\d{2}(?:\s*[-–/]\s*(?:19|20)?\d{2})?\)"),
 ]
 BASE_BEFORE = re.compile(
-    r"(?:\b(?:out\s+of|of|among|sur|van|von|de)\s+(?:(?:the|these|those|all|les|los|las|de|den|die)\s+)?"
+    r"(?:\b(?:out\s+of|of|among|sur|van|von|de|des|del|der|parmi)\s+(?:(?:the|these|those|all|les|los|las|de|den|die|der)\s+)?"
     r"(?:(?:total|a\s+total\s+of|total\s+of|totale?)\s+)?$)",
     re.IGNORECASE,
 )
@@ -179,7 +159,7 @@ BASE_TOTAL_BEFORE = re.compile(
     r"\b(?:del\s+total\s+de|de\s+un\s+total\s+de|out\s+of\s+(?:a\s+total\s+of\s+)?|sur\s+(?:un\s+total\s+de\s+)?|von\s+insgesamt)\s*$",
     re.IGNORECASE,
 )
-CLAUSE_START = re.compile(r"(?:^|[,;:(—–]\s*|\bthat\s+)$")
+CLAUSE_START = re.compile(r"(?:^|[,;:(—–\"“«]\s*|\bthat\s+)$")
 CHANGE_BEFORE = re.compile(
     r"\b(?:rose|risen|rising|increased|increasing|grew|grown|jumped|climbed|fell|fallen|dropped|"
     r"declined|decreased|doubled|tripled|went\s+up|gone\s+up|up|down|augmenté|passé|pasado|aumentado|gestegen|gestiegen)\s+"
@@ -198,6 +178,8 @@ class Num:
     high: float | None = None
     share: float | None = None
     qualifier: str = "exact"
+    share_low: float | None = None
+    share_high: float | None = None
     kind: str = "count"           # count | share | countries
     is_base: bool = False         # "of the 5,000", "Of around 900 people", "del total de 1500"
     had_scale: bool = False
@@ -231,29 +213,6 @@ def parse_digits(num: str, scale: str | None) -> float | None:
     return round(value, 6)
 
 
-def parse_words(words: str) -> float | None:
-    tokens = re.split(r"[\s-]+", words.lower())
-    tokens = [t for t in tokens if t != "and"]
-    if tokens[:2] == ["a", "dozen"]:
-        return 12.0
-    if tokens and tokens[0] in ("a", "an"):
-        tokens[0] = "one"
-    total, current = 0, 0
-    for t in tokens:
-        if t in UNITS:
-            current += UNITS[t]
-        elif t in TENS:
-            current += TENS[t]
-        elif t == "hundred":
-            current = max(current, 1) * 100
-        elif t in SCALES:
-            total += max(current, 1) * SCALES[t]
-            current = 0
-        else:
-            return None
-    return float(total + current)
-
-
 def _masked(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(start < e and s < end for s, e in spans)
 
@@ -279,19 +238,22 @@ def _qualifier_before(text: str, start: int) -> tuple[str, int]:
     return q, start - (len(window) - m.start("q"))
 
 
-def _atoms(text: str, masks: list[tuple[int, int]]) -> list[Num]:
+_PERCENT_WORD = re.compile(r"\b(?:por|pour|per)\s+$", re.IGNORECASE)    # "30 por ciento": "ciento" is the percent
+
+
+def _share_words(text: str, language: str) -> list[tuple[int, int, float]]:
+    found = [(m.start(), m.end(), share) for pat, share in SHARE_WORDS.get(language, []) for m in pat.finditer(text)]
+    found += [(m.start(), m.end(), 1 / text2num(m.group(1).lower(), "en")) for m in ONE_IN.finditer(text)]
+    return found
+
+
+def _atoms(text: str, masks: list[tuple[int, int]], language: str = "en") -> list[Num]:
     atoms: list[Num] = []
     taken: list[tuple[int, int]] = []
-    # share words first ("two-thirds", "half")
-    for pat, share in SHARE_WORDS:
-        for m in pat.finditer(text):
-            if _masked(taken, *m.span()):
-                continue
-            value = share
-            if value is None:  # "one in five"
-                value = 1 / parse_words(m.group(1))
-            atoms.append(Num(m.start(), m.end(), m.start(), share=round(value, 6), kind="share"))
-            taken.append(m.span())
+    for start, end, share in _share_words(text, language):
+        if not _masked(taken, start, end):
+            atoms.append(Num(start, end, start, share=round(share, 6), kind="share"))
+            taken.append((start, end))
     for m in DIGIT_NUMBER.finditer(text):
         if _masked(masks, m.start("num"), m.end("num")) or _masked(taken, *m.span()):
             continue
@@ -302,22 +264,15 @@ def _atoms(text: str, masks: list[tuple[int, int]]) -> list[Num]:
                   plain_digits=bool(re.fullmatch(r"\d+", m.group("num"))) and not m.group("scale"))
         atoms.append(num)
         taken.append(m.span())
-    for m in WORD_NUMBER.finditer(text):
-        if _masked(taken, *m.span()) or _masked(masks, *m.span()):
+    for w in word_numbers(text, language):
+        if _masked(taken, w.start, w.end) or _masked(masks, w.start, w.end) or _PERCENT_WORD.search(text, 0, w.start):
             continue
-        value = parse_words(m.group(0))
-        if value is None:
-            continue
-        word = m.group(0).lower()
-        if word == "one" and not PERCENT_AFTER.match(text[m.end():]):
-            continue
-        if re.match(r"^\s*(?:of\s+(?:the|them|those|these)|another|other|or\s+two)\b", text[m.end():], re.I) and value < 10:
-            # "two of the ...", "one or two": not a figure on its own
-            if not PERCENT_AFTER.match(text[m.end():]):
-                continue
-        qualifier = "approx" if word.startswith("a dozen") else "exact"
-        atoms.append(Num(m.start(), m.end(), m.start(), value=value, qualifier=qualifier))
-        taken.append(m.span())
+        after = text[w.end:]
+        if re.match(r"^\s*(?:of\s+(?:the|them|those|these)|another|other|or\s+two)\b", after, re.I) \
+                and w.value < 10 and not PERCENT_AFTER.match(after):
+            continue        # "two of the ...", "one or two": not a figure on its own
+        atoms.append(Num(w.start, w.end, w.start, value=w.value, qualifier=w.qualifier))
+        taken.append((w.start, w.end))
     atoms.sort(key=lambda n: n.start)
     # percentages
     for a in atoms:
@@ -348,55 +303,97 @@ def _range_between(text: str, a: Num, b: Num) -> bool:
         return True
     if re.fullmatch(r"\s+(?:to|à|a|tot|till|bis)\s+", gap, re.I):
         return True
+    if re.fullmatch(r"\s+(?:or|ou|o|oder)\s+", gap, re.I):
+        return True                      # "veinte o treinta", "20 or 30": a range
     return False
 
 
-def find_numbers(text: str) -> list[Num]:
+def find_numbers(text: str, language: str = "en") -> list[Num]:
     """All figures in one sentence (see module docstring)."""
     masks = mask_spans(text)
-    atoms = [a for a in _atoms(text, masks) if not _is_year(text, a)]
-    out: list[Num] = []
-    i = 0
-    while i < len(atoms):
-        a = atoms[i]
-        b = atoms[i + 1] if i + 1 < len(atoms) else None
-        if (b is not None and a.kind == b.kind and _range_between(text, a, b)):
-            lo = a.value if a.kind == "count" else a.share
-            hi = b.value if b.kind == "count" else b.share
-            if a.kind == "count" and b.had_scale and not a.had_scale and lo < hi / 1000:
-                lo = lo * _scale_of(text, b)     # "between 1.2 and 1.5 million"
-            if lo is not None and hi is not None and lo < hi:
-                if CHANGE_BEFORE.search(text[max(0, a.start - 40):a.start]):
-                    out.append(b)       # "rose from 2,000 to 5,000": the figure now is 5,000
-                elif a.kind == "count":
-                    prefix = re.search(r"\b(?:between|entre|tussen|zwischen|from|de|van|von)\s+$",
-                                       text[max(0, a.start - 15):a.start], re.I)
-                    start = a.start - len(prefix.group(0)) if prefix else a.start
-                    out.append(Num(start, b.end, a.start, low=lo, high=hi, qualifier="range"))
-                # a range of shares ("10-15 percent") is not supported: dropped
-                i += 2
-                continue
-        out.append(a)
-        i += 1
+    atoms = [a for a in _atoms(text, masks, language) if not _is_year(text, a)]
+    out = _join_ranges(text, atoms)
     for n in out:
-        after = text[n.end:]
-        if n.kind == "count" and n.low is None:
-            if COUNTRY_NOUNS.match(after):
-                n.kind = "countries"
-            elif TIME_UNITS.match(after) or RATE_AFTER.match(after):
-                n.kind = "ignored"
-        if n.qualifier != "range":
-            q, qstart = _qualifier_before(text, n.start)
-            if q != "exact":
-                n.qualifier, n.start = q, qstart
-            elif AT_LEAST_AFTER.match(after):
-                n.qualifier = "at_least"
-                n.end += AT_LEAST_AFTER.match(after).end()
+        _classify(text, n)
     out = [n for n in out if n.kind != "ignored"]
+    _join_bounded_ranges(text, out)
     _merge_share_with_count(text, out)
     out = [n for n in out if n.kind != "merged"]
     _mark_bases(text, out)
     return out
+
+
+def _join_ranges(text: str, atoms: list[Num]) -> list[Num]:
+    """'between 1,200 and 1,500', '720-760', '15 to 20 percent' → one Num each."""
+    out: list[Num] = []
+    i = 0
+    while i < len(atoms):
+        joined = _range_of(text, atoms[i], atoms[i + 1]) if i + 1 < len(atoms) else None
+        if joined is None:
+            out.append(atoms[i])
+            i += 1
+            continue
+        out.append(joined)
+        i += 2
+    return out
+
+
+def _range_bounds(text: str, a: Num, b: Num) -> tuple[float, float, bool] | None:
+    """(low, high, is a share) when a and b are the two ends of one range."""
+    if a.kind == b.kind == "count":
+        lo, hi = a.value, b.value
+        if b.had_scale and not a.had_scale and lo < hi / 1000:
+            lo = lo * _scale_of(text, b)     # "between 1.2 and 1.5 million"
+        return lo, hi, False
+    if b.kind == "share" and a.kind in ("count", "share"):
+        lo = a.share if a.kind == "share" else a.value / 100   # "15 to 20 percent": the percent covers both
+        return round(lo, 6), b.share, True
+    return None
+
+
+def _range_of(text: str, a: Num, b: Num) -> Num | None:
+    bounds = _range_bounds(text, a, b) if _range_between(text, a, b) else None
+    if bounds is None or bounds[0] is None or bounds[1] is None or bounds[0] >= bounds[1]:
+        return None
+    lo, hi, share = bounds
+    if CHANGE_BEFORE.search(text[max(0, a.start - 40):a.start]):
+        return b                        # "rose from 2,000 to 5,000": the figure now is 5,000
+    prefix = re.search(r"\b(?:between|entre|tussen|zwischen|from|de|van|von)\s+$", text[max(0, a.start - 15):a.start], re.I)
+    start = a.start - len(prefix.group(0)) if prefix else a.start
+    if share:
+        return Num(start, b.end, a.start, share_low=lo, share_high=hi, qualifier="range", kind="share")
+    return Num(start, b.end, a.start, low=lo, high=hi, qualifier="range")
+
+
+def _classify(text: str, n: Num) -> None:
+    """Country counts, time spans and rates; the qualifier written before (or after) the figure."""
+    after = text[n.end:]
+    if n.kind == "count" and n.low is None and COUNTRY_NOUNS.match(after):
+        n.kind = "countries"
+    elif n.kind == "count" and (TIME_UNITS.match(after) or RATE_AFTER.match(after)):
+        n.kind = "ignored"
+    if n.qualifier == "range":
+        return
+    q, qstart = _qualifier_before(text, n.start)
+    if q != "exact":
+        n.qualifier, n.start = q, qstart
+    elif AT_LEAST_AFTER.match(after):
+        n.qualifier = "at_least"
+        n.end += AT_LEAST_AFTER.match(after).end()
+
+
+_BOUND_GAP = re.compile(r"\s*,?\s*(?:and|but|et|y|en|und)?\s*(?:(?:potentially|possibly|perhaps|maybe|even)\s+)?", re.I)
+
+
+def _join_bounded_ranges(text: str, nums: list[Num]) -> None:
+    """'at least 58 and up to 66' → one range 58-66 (the wording stays in the quote)."""
+    for x, y in zip(nums, nums[1:]):
+        if x.kind != "count" or y.kind != "count" or x.value is None or y.value is None:
+            continue
+        if x.qualifier in ("at_least", "more_than") and y.qualifier == "up_to" and x.value < y.value \
+                and _BOUND_GAP.fullmatch(text[x.end:y.start]):
+            x.low, x.high, x.value, x.qualifier, x.end = x.value, y.value, None, "range", y.end
+            y.kind = "merged"
 
 
 def _scale_of(text: str, b: Num) -> float:

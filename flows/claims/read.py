@@ -88,12 +88,22 @@ def decode_text(data: bytes, name: str = "") -> str:
         return data.decode("latin-1")
 
 
+_WORD = re.compile(r"^[(\"'“‘]?[^\W\d_]{2,}[.,;:!?'\"”’)]*$")
+
+
+def _looks_like_prose(text: str) -> bool:
+    """Most whitespace-separated tokens of prose are words (a config file, a password file or a
+    dump of numbers is not): at least 40 % of the first 5,000 tokens."""
+    tokens = text.split()[:5000]
+    return not tokens or sum(1 for t in tokens if _WORD.match(t)) >= 0.4 * len(tokens)
+
+
 def _read_text(data: bytes, name: str) -> str:
     text = decode_text(data, name)
-    sample = text[:4096]
-    if sample and (sample.count("\x00") > 0 or
-                   sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f") > len(sample) * 0.05):
+    if text.count("\x00") or sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f") > len(text) * 0.05:
         raise ClaimsInputError(f"{name or 'document'}: looks like a binary file, not text")
+    if not _looks_like_prose(text):
+        raise ClaimsInputError(f"{name or 'document'}: does not look like prose (few words), so nothing is read from it")
     return text
 
 

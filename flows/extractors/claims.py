@@ -83,6 +83,16 @@ def normalise(frame: pd.DataFrame, source) -> pd.DataFrame:
         "countries_count": frame["countries"],
         "page": frame["page"].map(lambda p: None if p is None or pd.isna(p) else f"p. {int(p)}"),
         "quote": frame["quote"],
+        "quote_kind": "sentence",
         "review_status": status,
-        "note": "extracted from text by flows/claims (rule-based); review in decisions.csv",
+        "note": [_note(row) for row in frame.to_dict("records")],
     }, index=frame.index)
+
+
+def _note(claim: dict) -> str:
+    """Provenance the figure table has no column for: who the text credits, where the number is."""
+    where = f"number at characters {claim['span_start']}-{claim['span_end']} of the text"
+    if claim.get("share_low") is not None and claim.get("share_low") == claim.get("share_low"):
+        where += f"; share range {claim['share_low']:g}-{claim['share_high']:g}"
+    return (f"extracted from text by flows/claims (rule-based); attributed to {claim['attributed_to']}; "
+            f"{where}; review in decisions.csv")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pandas as pd
 
@@ -11,15 +12,43 @@ from schemas.validate import SourceError
 MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "–", "—"}
 
 
+# C0 control characters other than tab, LF, CR (and DEL): never in a text document.
+CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PLAIN_NAME = re.compile(r"^[\w .,()/&%'+-]{1,40}$")
+
+
+def control_character(raw: bytes) -> str | None:
+    """Where the first NUL or other control character of a text document is (anywhere in it), or None."""
+    found = CONTROL_BYTES.search(raw)
+    if found is None:
+        return None
+    line = raw.count(b"\n", 0, found.start()) + 1
+    return f"control character 0x{found.group()[0]:02x} at byte {found.start()} (line {line})"
+
+
 def decode(raw: bytes, source_id: str) -> str:
     if not raw or not raw.strip():
         raise SourceError(source_id, "empty document (0 bytes of content)")
-    if b"\x00" in raw[:4096]:
-        raise SourceError(source_id, "binary content where a text/CSV document was expected")
+    where = control_character(raw)
+    if where:
+        raise SourceError(source_id, f"binary content where a text/CSV document was expected: {where}")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceError(source_id, f"not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+
+
+def describe_header(header: list[str]) -> str:
+    """The document's columns for an error message, without echoing a document that is not a CSV
+    of this kind: only short plain names are shown, at most 12, quoted."""
+    if len(header) < 2:
+        return "its first line is not a CSV header (1 column)"
+    shown = [repr(h) for h in header[:12] if _PLAIN_NAME.match(h)]
+    hidden = len(header[:12]) - len(shown)
+    more = len(header) - 12 if len(header) > 12 else 0
+    tail = [f"{hidden} unreadable"] if hidden else []
+    tail += [f"{more} more"] if more else []
+    return "the document has " + ", ".join(shown + tail)
 
 
 def read_csv_cells(raw: bytes, source_id: str, *, required: list[str] | None = None) -> pd.DataFrame:
@@ -37,7 +66,7 @@ def read_csv_cells(raw: bytes, source_id: str, *, required: list[str] | None = N
         raise SourceError(source_id, f"duplicate column(s) {', '.join(map(repr, dupes))}")
     missing = [c for c in (required or []) if c not in header]
     if missing:
-        raise SourceError(source_id, f"column {missing[0]!r} missing (the document has {', '.join(header[:12])})")
+        raise SourceError(source_id, f"column {missing[0]!r} missing ({describe_header(header)})")
     body = [(i + 2, r) for i, r in enumerate(rows[1:]) if any(cell.strip() for cell in r)]
     if not body:
         raise SourceError(source_id, "the document has a header but no data rows")

@@ -1,8 +1,10 @@
 """World Bank Indicators API v2 (JSON), every page of one request.
 
-    fetch_world_bank_indicator("https://api.worldbank.org/v2/country/all/indicator/SP.POP.TOTL")
-        -> DataFrame[country_name, country_code, year, value]
     parse_world_bank_pages([body_page_1, body_page_2, ...])   # bodies already fetched
+        -> DataFrame[country_name, country_code, year, value]
+
+The pages are fetched by `flows.fetch.fetch_world_bank_pages` (the one pager: retries, size cap,
+deadline and allowed hosts of every fetch), which stores them as one JSON array.
 
 A page body is ``[metadata, records]``::
 
@@ -19,8 +21,7 @@ Content problems raise `ExtractError` naming the page: an API error message
 (``[{"message": [{"id": "120", "key": "Invalid value", "value": "..."}]}]``), malformed JSON,
 a missing key, a page count / total / last-updated date that changes between pages (the
 indicator was revised during the fetch: fetch again), a wrong page number, or a record count
-that does not match ``total``. Transport problems (connection errors, timeouts, HTTP errors
-without an API message) are raised by `requests` unchanged, so the caller can retry them.
+that does not match ``total``. Transport problems are the fetch layer's (flows/fetch.py).
 """
 from __future__ import annotations
 
@@ -28,17 +29,14 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import pandas as pd
-import requests
 
 from flows.extractors.errors import ExtractError
 
-__all__ = ["fetch_world_bank_indicator", "parse_world_bank_pages", "COLUMNS"]
+__all__ = ["parse_world_bank_pages", "COLUMNS"]
 
 COLUMNS = ["country_name", "country_code", "year", "value"]
-_PAGING_PARAMS = {"format", "per_page", "page"}
 
 
 @dataclass(frozen=True)
@@ -192,60 +190,4 @@ def parse_world_bank_pages(pages: list[bytes]) -> pd.DataFrame:
     expected = max(parsed[0].pages, 1)  # an empty result says pages=0 but is one body
     if len(parsed) != expected:
         raise ExtractError(f"got {len(parsed)} page body(ies) but the API reports {expected} page(s)")
-    return _frame(parsed)
-
-
-def _split_url(url: str) -> tuple[str, list[tuple[str, str]]]:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ExtractError(f"not an http(s) URL: {url!r}")
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in _PAGING_PARAMS]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), query
-
-
-def fetch_world_bank_indicator(
-    url: str,
-    *,
-    session: requests.Session | None = None,
-    per_page: int = 20000,
-    timeout: float = 30,
-    max_pages: int = 1000,
-) -> pd.DataFrame:
-    """GET every page of `url` (``format=json&per_page=…&page=N``, any of these already in
-    `url` is replaced; other query parameters such as ``date=2010:2020`` are kept) and parse them.
-    """
-    if per_page < 1 or max_pages < 1:
-        raise ValueError("per_page and max_pages must be positive")
-    base, query = _split_url(url)
-    own_session = session is None
-    http = session or requests.Session()
-    parsed: list[_Page] = []
-    try:
-        number = 1
-        while True:
-            params = [*query, ("format", "json"), ("per_page", str(per_page)), ("page", str(number))]
-            response = http.get(base, params=params, timeout=timeout)
-            if not response.ok:
-                try:
-                    message = _api_message(json.loads(response.content))
-                except (ValueError, UnicodeDecodeError):
-                    message = None
-                if message:
-                    raise ExtractError(f"HTTP {response.status_code}: {message}", page=number)
-                response.raise_for_status()
-            page = _parse_page(response.content, number)
-            if parsed:
-                _check_same_dataset(parsed[0], page)
-            elif page.pages > max_pages:
-                raise ExtractError(
-                    f"the API reports {page.pages} pages, more than max_pages={max_pages}; raise per_page or max_pages",
-                    page=number,
-                )
-            parsed.append(page)
-            if number >= page.pages:
-                break
-            number += 1
-    finally:
-        if own_session:
-            http.close()
     return _frame(parsed)

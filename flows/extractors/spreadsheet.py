@@ -68,8 +68,10 @@ def read_table_file(
 
 
 def _decode(raw: bytes, name: str) -> str:
-    if b"\x00" in raw[:4096]:
-        raise ExtractError(f"{name}: binary data (NUL bytes), not a text CSV (UTF-16 or a spreadsheet?)")
+    if b"\x00" in raw:   # anywhere in the document, not only at its start
+        at = raw.index(b"\x00")
+        raise ExtractError(f"{name}: binary data (NUL bytes), not a text CSV (UTF-16 or a spreadsheet?); "
+                           f"the first NUL is at offset {at}")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -99,5 +99,6 @@ def normalise(frame: pd.DataFrame, source) -> pd.DataFrame:
         "qualifier": parsed.map(lambda p: p[3] if p else "exact"),
         "page": pages,
         "quote": quotes,
+        "quote_kind": "table_row",   # the row's cells as read, "column: cell | column: cell"
         "note": [None if p else f"cell {value!r} = {t!r} holds no single figure" for p, t in zip(parsed, frame[value])],
     }, index=frame.index)

@@ -8,6 +8,10 @@ page, quote, document_url, is_secondary, flag, note.
 region code from `flows/reference/regions.csv` for regional figures and totals. The same
 columns may come as an XLSX workbook (first sheet). A
 transcription is its own source of truth: mirror and live mode read the same file.
+
+`quote` is the verbatim text of the document named in `document_url` (the report, or the
+article quoting it), copied into the transcription: quote_kind `sentence` unless an optional
+`quote_kind` column says otherwise (e.g. `table_row` for a row copied from a published table).
 """
 from __future__ import annotations
 
@@ -37,6 +41,11 @@ def extract(raw: bytes, source) -> pd.DataFrame:
     return frame
 
 
+def _quote_kinds(frame: pd.DataFrame) -> pd.Series:
+    given = frame["quote_kind"] if "quote_kind" in frame else pd.Series(None, index=frame.index, dtype="object")
+    return given.where(given.notna(), "sentence").where(frame["quote"].notna(), None)
+
+
 def normalise(frame: pd.DataFrame, source) -> pd.DataFrame:
     return pd.DataFrame({
         "source_row": frame["source_row"],
@@ -57,6 +66,7 @@ def normalise(frame: pd.DataFrame, source) -> pd.DataFrame:
         "reference_date": frame["reference_date"],
         "page": frame["page"],
         "quote": frame["quote"],
+        "quote_kind": _quote_kinds(frame),
         "flag": frame["flag"],
         "note": frame["note"],
     }, index=frame.index)

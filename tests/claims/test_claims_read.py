@@ -151,3 +151,23 @@ def test_explicit_kind_wins_over_sniffing():
     assert text.startswith("<p>")
     [(page, text)] = read_document(b"<p>Around 60 have returned to Canada.</p>", kind="html")
     assert text == "Around 60 have returned to Canada."
+
+
+def test_pdf_claims_are_grounded_in_their_page(pdf_bytes):
+    from flows.claims.grounding import grounding_problem
+
+    pages = dict(read_document(pdf_bytes))
+    claims = extract_from_document(pdf_bytes, name="r.pdf")
+    assert claims and all(grounding_problem(c, pages[c.page]) is None for c in claims)
+    eu = next(c for c in claims if c.area == "EU" and c.metric == "returned")
+    assert pages[1][eu.span_start:eu.span_end] == "1,200"       # the wrapped line joined, offsets kept
+
+
+def test_offsets_survive_wrapped_and_hyphenated_lines():
+    text = ("Officials in Stockholm said on Monday that some 300 Swedes\nhad travelled to Syria since 2012, "
+            "and that 49 of them had been kil-\nled there.\n")
+    claims = extract_all_from_document(text.encode(), kind="text").claims
+    assert [(c.area, c.metric, c.value) for c in claims] == [("SWE", "travelled", 300), ("SWE", "killed", 49)]
+    for c in claims:
+        assert text[c.span_start:c.span_end] == str(int(c.value))
+        assert text[c.quote_start:c.quote_end].startswith("Officials") and text[c.quote_start:c.quote_end].endswith("there.")

@@ -99,6 +99,9 @@ CASES = [
     # a change: the figure now
     ("The number of Austrians who travelled rose from 200 to 300 in a year.",
      [("AUT", "travelled", 300, None, "exact")]),
+    # "Europe" as the text names it is a region of its own (issue 13; devset rule)
+    ("More than 5,000 Europeans are believed to have joined.",
+     [("EUROPE", "travelled", 5000, None, "more_than")]),
     # European number formats
     ("Según el informe, 41.490 extranjeros se han unido al grupo, de ellos 4 761 mujeres.",
      [("WLD", "travelled", 41490, None, "exact"), ("WLD", "women", 4761, None, "exact")]),
@@ -123,7 +126,6 @@ NEGATIVES = [
     "The budget for Belgium's programme rose to €4.5 million in 2016.",                # money
     "UN Security Council Resolution 2178 was adopted on 24 September 2014.",           # reference, date
     "Belgium has the highest rate in Europe, with 47 fighters per million inhabitants.",  # rate
-    "More than 5,000 Europeans are believed to have joined.",                          # "Europeans": no area
     "The Global Counter Terrorism Forum, an informal forum of 29 countries and the European Union, met in 2017.",
     "Over the past two years, about half of the recruits were radicalised online.",    # no area
     "France 1700 • Germany 760 • UK 760",                                              # no metric
@@ -141,7 +143,7 @@ def test_a_metric_is_not_inherited_by_a_figure_of_something_else():
 
 
 def test_unresolved_figures_say_why():
-    result = extract_all("More than 5,000 Europeans are believed to have joined. In 2014, 30 attacks were reported in France.")
+    result = extract_all("More than 5,000 people are believed to have joined. In 2014, 30 attacks were reported in France.")
     reasons = {(u.value, u.reason) for u in result.unresolved}
     assert reasons == {(5000, "no area"), (30, "not people")}
 
@@ -204,7 +206,7 @@ def test_shares(text, share):
     ("Western Balkans", "WBALKANS"), ("South-East Asia", "SEASIA"), ("Southeast Asia", "SEASIA"),
     ("Eastern Asia", "EASIA"), ("South Asia", "SASIA"), ("Southern Asia", "SASIA"),
     ("Sub-Saharan Africa", "SSAFR"), ("North America", "NAMER"),
-    ("the Americas, Australia and New Zealand", "AMER_AUS_NZ"), ("Europe", None), ("turkey", None),
+    ("the Americas, Australia and New Zealand", "AMER_AUS_NZ"), ("Europe", "EUROPE"), ("Europeans", "EUROPE"), ("turkey", None),
 ])
 def test_gazetteer(name, code):
     assert lookup_area(name) == code
@@ -230,7 +232,9 @@ def test_jsonl_and_table():
     lines = claims_to_jsonl(claims).splitlines()
     assert [json.loads(x)["metric"] for x in lines] == ["returned", "travelled"]
     assert set(json.loads(lines[0])) == {"area", "area_kind", "area_as_published", "metric", "value", "value_low",
-                                         "value_high", "share", "share_of", "qualifier", "countries", "quote", "page"}
+                                         "value_high", "share", "share_of", "qualifier", "countries", "quote", "page",
+                                         "share_low", "share_high", "attributed_to", "span_start", "span_end",
+                                         "quote_start", "quote_end", "confidence"}
     table = claims_to_table(claims)
     assert table.splitlines()[0].split()[:3] == ["page", "area", "metric"] and "1200" in table
 

@@ -1,4 +1,4 @@
-"""fetch_world_bank_indicator / parse_world_bank_pages against a World Bank API v2 imitation
+"""flows.fetch.fetch_world_bank_pages (the one World Bank pager) + parse_world_bank_pages against a World Bank API v2 imitation
 served by pytest-httpserver (invented values, fictional countries)."""
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 import math
 
 import pytest
-import requests
 
 from flows.extractors.errors import ExtractError
-from flows.extractors.json_api import COLUMNS, fetch_world_bank_indicator, parse_world_bank_pages
+from flows.extractors.json_api import COLUMNS, parse_world_bank_pages
+from flows.fetch import TransientFetchError, fetch_world_bank_pages
 
 PATH = "/v2/country/all/indicator/SP.POP.TOTL"
 UPDATED = "2026-10-15"
@@ -60,9 +60,18 @@ def requested_pages(httpserver) -> list[str]:
     return [request.args.get("page") for request, _ in httpserver.log]
 
 
-def test_all_pages_are_fetched_once_and_parsed(httpserver):
+def fetch_indicator(url: str, store, **options):
+    """The one World Bank pager (flows.fetch.fetch_world_bank_pages), then the parser on its pages."""
+    result = fetch_world_bank_pages("worldbank_population", url, mode="live", raw_store=store,
+                                    per_page=PER_PAGE, **options)
+    if result.status == "failed":
+        return result
+    return parse_world_bank_pages([json.dumps(page).encode() for page in json.loads(result.body)])
+
+
+def test_all_pages_are_fetched_once_and_parsed(httpserver, tmp_path):
     serve_pages(httpserver, {n: page_body(n) for n in (1, 2, 3)})
-    frame = fetch_world_bank_indicator(httpserver.url_for(PATH), per_page=PER_PAGE)
+    frame = fetch_indicator(httpserver.url_for(PATH), tmp_path)
 
     assert requested_pages(httpserver) == ["1", "2", "3"]
     for request, _ in httpserver.log:
@@ -88,13 +97,12 @@ def test_all_pages_are_fetched_once_and_parsed(httpserver):
     }
 
 
-def test_paging_parameters_in_the_url_are_replaced_and_others_kept(httpserver):
+def test_paging_parameters_in_the_url_are_replaced_and_others_kept(httpserver, tmp_path):
     for n in (1, 2, 3):
         query = {"date": "2015:2016", "format": "json", "per_page": str(PER_PAGE), "page": str(n)}
         httpserver.expect_oneshot_request(PATH, query_string=query).respond_with_json(page_body(n))
     url = httpserver.url_for(PATH) + "?date=2015:2016&format=xml&page=9&per_page=50"
-    with requests.Session() as session:
-        frame = fetch_world_bank_indicator(url, session=session, per_page=PER_PAGE)
+    frame = fetch_indicator(url, tmp_path)
     assert len(frame) == 7
     assert [sorted(request.args.items(multi=True)) for request, _ in httpserver.log] == [
         [("date", "2015:2016"), ("format", "json"), ("page", str(n)), ("per_page", str(PER_PAGE))] for n in (1, 2, 3)
@@ -102,57 +110,54 @@ def test_paging_parameters_in_the_url_are_replaced_and_others_kept(httpserver):
     httpserver.check_assertions()
 
 
-def test_api_error_message_names_the_page(httpserver):
+def test_api_error_message_names_the_page(httpserver, tmp_path):
     error = [{"message": [{"id": "120", "key": "Invalid value", "value": "The provided parameter value is not valid"}]}]
-    serve_pages(httpserver, {1: page_body(1), 2: error})
+    serve_pages(httpserver, {1: page_body(1), 2: error, 3: page_body(3)})
     with pytest.raises(ExtractError) as info:
-        fetch_world_bank_indicator(httpserver.url_for(PATH), per_page=PER_PAGE)
+        fetch_indicator(httpserver.url_for(PATH), tmp_path)
     assert str(info.value) == "page 2: World Bank API error 120 (Invalid value): The provided parameter value is not valid"
     assert info.value.page == 2
-    assert requested_pages(httpserver) == ["1", "2"]  # stops at the first bad page
 
 
-def test_api_error_message_with_an_http_error_status(httpserver):
+def test_an_http_error_status_fails_the_fetch_without_echoing_the_body(httpserver, tmp_path):
     error = [{"message": [{"id": "175", "key": "Invalid format", "value": "The indicator was not found."}]}]
     httpserver.expect_request(PATH).respond_with_json(error, status=400)
-    with pytest.raises(ExtractError, match=r"^page 1: HTTP 400: World Bank API error 175 \(Invalid format\)"):
-        fetch_world_bank_indicator(httpserver.url_for(PATH), per_page=PER_PAGE)
+    result = fetch_indicator(httpserver.url_for(PATH), tmp_path)
+    assert result.status == "failed" and result.error.endswith("failed: HTTP 400 Bad Request")
 
 
-def test_server_errors_stay_requests_errors_so_they_can_be_retried(httpserver):
+def test_server_errors_raise_so_the_task_retries_them(httpserver, tmp_path):
     httpserver.expect_request(PATH).respond_with_data("upstream down", status=503)
-    with pytest.raises(requests.HTTPError):
-        fetch_world_bank_indicator(httpserver.url_for(PATH), per_page=PER_PAGE)
+    with pytest.raises(TransientFetchError, match="HTTP 503 Service Unavailable"):
+        fetch_indicator(httpserver.url_for(PATH), tmp_path, retries=0)
 
 
-def test_page_count_changing_mid_way(httpserver):
-    serve_pages(httpserver, {1: page_body(1), 2: page_body(2, pages=4, total=10)})
+def test_page_count_changing_mid_way(httpserver, tmp_path):
+    serve_pages(httpserver, {1: page_body(1), 2: page_body(2, pages=4, total=10), 3: page_body(3)})
     with pytest.raises(ExtractError, match=r"^page 2: the page count changed from 3 \(page 1\) to 4 during the fetch"):
-        fetch_world_bank_indicator(httpserver.url_for(PATH), per_page=PER_PAGE)
+        fetch_indicator(httpserver.url_for(PATH), tmp_path)
 
 
-def test_revision_during_the_fetch(httpserver):
+def test_revision_during_the_fetch(httpserver, tmp_path):
     serve_pages(httpserver, {1: page_body(1), 2: page_body(2), 3: page_body(3, updated="2026-10-16")})
     with pytest.raises(ExtractError, match=r"^page 3: the last-updated date changed from '2026-10-15' \(page 1\) to '2026-10-16'"):
-        fetch_world_bank_indicator(httpserver.url_for(PATH), per_page=PER_PAGE)
+        fetch_indicator(httpserver.url_for(PATH), tmp_path)
 
 
-def test_malformed_json(httpserver):
-    serve_pages(httpserver, {1: page_body(1), 2: b'[{"page": 2, "pages": 3,'})
+def test_malformed_json_page(tmp_path):
     with pytest.raises(ExtractError, match=r"^page 2: malformed JSON \(.*\); the body starts with b'\[\{\"page\": 2"):
-        fetch_world_bank_indicator(httpserver.url_for(PATH), per_page=PER_PAGE)
+        parse_world_bank_pages([_bytes(page_body(1)), b'[{"page": 2, "pages": 3,', _bytes(page_body(3))])
 
 
-def test_xml_instead_of_json(httpserver):
-    httpserver.expect_request(PATH).respond_with_data('<?xml version="1.0"?><wb:data/>', content_type="text/xml")
+def test_xml_instead_of_json():
     with pytest.raises(ExtractError, match=r"^page 1: malformed JSON .* starts with b'<\?xml"):
-        fetch_world_bank_indicator(httpserver.url_for(PATH), per_page=PER_PAGE)
+        parse_world_bank_pages([b'<?xml version="1.0"?><wb:data/>'])
 
 
-def test_too_many_pages(httpserver):
+def test_too_many_pages(httpserver, tmp_path):
     serve_pages(httpserver, {1: page_body(1)})
-    with pytest.raises(ExtractError, match=r"page 1: the API reports 3 pages, more than max_pages=2"):
-        fetch_world_bank_indicator(httpserver.url_for(PATH), per_page=PER_PAGE, max_pages=2)
+    result = fetch_indicator(httpserver.url_for(PATH), tmp_path, max_pages=2)
+    assert result.status == "failed" and "the API reports 3 pages (more than 2)" in result.error
     assert requested_pages(httpserver) == ["1"]
 
 

@@ -11,7 +11,7 @@ GOOD = {
     "is_secondary": True, "country_iso3": "SAU", "area_kind": "country", "country_as_published": "Saudi Arabia",
     "metric": "travelled", "variant": "", "value": 3244.0, "value_low": None, "value_high": None,
     "qualifier": "exact", "share": None, "share_of": None, "countries_count": None,
-    "reference_date": "2017-10-24", "published_on": "2017-10-24", "page": "p. 12", "quote": "3,244",
+    "reference_date": "2017-10-24", "published_on": "2017-10-24", "page": "p. 12", "quote": "3,244", "quote_kind": "sentence",
     "review_status": "accepted", "flag": None, "note": None,
 }
 

@@ -29,9 +29,10 @@ def bundle(tmp_path_factory):
     con = duckdb.connect(str(home.db))
     try:
         first = publish(con, home.published, run_id="run-one", publish_to=url,
-                        extra=[datapackage_extra(sources), report_extra(con, sources)])
-        second = publish(con, home.published, run_id="run-two", publish_to=url,
-                         extra=[datapackage_extra(sources), report_extra(con, sources)])
+                        extra=[datapackage_extra(sources, con), report_extra(con, sources)])
+        run_id = con.execute("select max(run_id) from meta.validation").fetchone()[0]
+        second = publish(con, home.published, run_id=run_id, publish_to=url,
+                         extra=[datapackage_extra(sources, con), report_extra(con, sources)])
         markdown = report_markdown(con, (home.published / REPORT).as_uri(), second)
     finally:
         con.close()
@@ -67,7 +68,7 @@ def test_datapackage_is_valid_and_documented(bundle):
     assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])[:10]
     package = json.loads((home.published / "datapackage.json").read_text())
     resources = {r["name"]: r for r in package["resources"]}
-    assert set(resources) == set(PUBLISHED) | {f"{name}_csv" for name in PUBLISHED}
+    assert set(resources) == set(PUBLISHED) | {f"{name}_csv" for name in PUBLISHED} | {"validation_ledger", "quarantine"}
     rates = resources["returnee_rates"]
     schema = PUBLISHED["returnee_rates"].to_schema()
     assert rates["description"] == schema.description
@@ -79,7 +80,42 @@ def test_datapackage_is_valid_and_documented(bundle):
     assert resources["returnee_rates_csv"]["hash"] == f"sha256:{sha256(home.published / 'returnee_rates.csv')}"
     assert {s["id"] for s in package["sources"]} == set(load_catalog())
     assert {l["name"] for l in package["licenses"]} == {"CC-BY-4.0", "ODC-PDDL-1.0"}
-    assert package["version"] == "run-two"
+    assert package["version"] == bundle[2]["run_id"]
+
+
+def test_datapackage_carries_the_validation_ledger_and_the_quarantine(bundle):
+    """The checks ship with the data: every source × model the warehouse validated its current
+    document with (rows checked, rows failed), and every quarantined row with its check and reason,
+    as resources that frictionless validated above."""
+    home, _, second, _, _ = bundle
+    package = json.loads((home.published / "datapackage.json").read_text())
+    resources = {r["name"]: r for r in package["resources"]}
+    ledger, quarantine = resources["validation_ledger"], resources["quarantine"]
+    assert ledger["path"] == "checks/validation_ledger.csv" and quarantine["path"] == "checks/quarantine.csv"
+    for resource in (ledger, quarantine):
+        assert resource["hash"] == f"sha256:{sha256(home.published / resource['path'])}"
+        assert all(f.get("description") for f in resource["schema"]["fields"])
+    published = duckdb.sql(f"select * from read_csv('{home.published / ledger['path']}')").df()
+    con = duckdb.connect(str(home.db), read_only=True)
+    try:
+        validated = {r[0] for r in con.execute("select distinct source_id from meta.validation").fetchall()}
+        rejected = con.execute("select count(*) from meta.quarantine").fetchone()[0]
+        models = con.execute("select count(distinct model) from meta.validation where source_id = 'icsr_2015_01'").fetchone()[0]
+    finally:
+        con.close()
+    # every source validated, each with the models of one run only (its current document)
+    assert set(published["source_id"]) == validated and len(validated) >= 10
+    assert published.groupby("source_id")["run_id"].nunique().max() == 1
+    assert len(published[published["source_id"] == "icsr_2015_01"]) == models >= 2
+    assert (published["rows_passed"] == published["rows_checked"] - published["rows_failed"]).all()
+    # the mirror's known bad rows: icsr_2015_01 rows without a value fail a check and are kept
+    assert published.loc[published["source_id"] == "icsr_2015_01", "rows_failed"].sum() >= 1
+    rows = duckdb.sql(f"select * from read_csv('{home.published / quarantine['path']}', all_varchar=true)").df()
+    assert len(rows) == rejected >= 1
+    icsr = rows[rows["source_id"] == "icsr_2015_01"]
+    assert len(icsr) >= 1 and icsr["reason"].str.contains("needs a value").all()
+    assert all(json.loads(text) for text in rows["row_json"])
+    assert published["checked_in_this_run"].any()  # the run id published is the last run that validated
 
 
 def test_previous_bundle_is_kept(bundle):
@@ -89,6 +125,7 @@ def test_previous_bundle_is_kept(bundle):
     assert (previous / REPORT).exists() and (previous / "datapackage.json").exists()
     assert sorted(p.name for p in (previous / CHARTS_DIR).iterdir()) == sorted(f"{c}.png" for c in CHARTS)
     assert not (previous / PREVIOUS).exists()
+    assert (previous / "checks" / "quarantine.csv").exists()
 
 
 def test_publish_to_delivers_through_fsspec(bundle, tmp_path):
@@ -115,8 +152,10 @@ def test_report_is_one_self_contained_file_with_png_charts(bundle):
     page = (home.published / REPORT).read_text(encoding="utf-8")
     assert "<script src" not in page and "<link " not in page and "@import" not in page
     assert "cdn.jsdelivr" not in page and "unpkg.com" not in page
-    for chart in CHARTS:
+    for chart in ["top_travelled", "top_returned", "return_rates", "per_million", "country_timeline",
+                  "timeline_RUS", "timeline_TUN"]:
         assert f'id="chart-{chart}"' in page
+    for chart in CHARTS:
         png = (home.published / CHARTS_DIR / f"{chart}.png").read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     assert "at least 5,600 from 33 countries" in page

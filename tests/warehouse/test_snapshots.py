@@ -104,7 +104,7 @@ def _figure(pub, iso3, value, **extra):
            "country_iso3": iso3, "area_kind": "country", "country_as_published": iso3, "metric": "travelled",
            "variant": "", "value": value, "value_low": None, "value_high": None, "qualifier": "exact", "share": None,
            "share_of": None, "countries_count": None, "reference_date": "2017-10-24", "published_on": "2017-10-24",
-           "page": "p. 1", "quote": "q", "review_status": "accepted", "flag": None, "note": None}
+           "page": "p. 1", "quote": "q", "quote_kind": "sentence", "review_status": "accepted", "flag": None, "note": None}
     row.update(extra)
     return row
 

@@ -10,8 +10,15 @@
 --      earliest published_on of any figure of that publication); ties: primary over
 --      secondary, then the later reference date.
 -- Qualifier and range travel with the best value ("at least 5,600" stays "at least").
+-- min_value/max_value span what the publications allow, by the interval rules
+-- (_interval_rules.sql): "up to 1,500" allows 0, "more than 3,000" has no upper bound (max_value
+-- is then empty and max_publication_id names the publication that set no bound);
+-- range_qualifier is the shape of [min_value, max_value].
 with readings as (
-    select * from core.accepted_readings
+    select *,
+           figure_low(qualifier, value, value_low, value_high) as low_bound,
+           figure_high(qualifier, value, value_low, value_high) as high_bound
+    from core.accepted_readings
     where area_kind = 'country'
 ),
 per_publication as (
@@ -25,10 +32,11 @@ per_publication as (
 across_publications as (
     select country_iso3, metric,
            count(*) as publications,
-           min(low_end) as min_value,
-           arg_min(publication_id, low_end) as min_publication_id,
-           max(high_end) as max_value,
-           arg_max(publication_id, high_end) as max_publication_id,
+           min(low_bound) as min_bound,
+           arg_min(publication_id, low_bound) as min_publication_id,
+           max(high_bound) as max_bound,
+           arg_max(publication_id, high_bound) as max_publication_id,
+           bool_or(qualifier = 'approx') as any_approx,
            min(publication_date) as first_published_on,
            string_agg(publication_id, ', ' order by publication_date, publication_id) as publication_ids
     from per_publication
@@ -36,8 +44,8 @@ across_publications as (
 ),
 pending as (
     select country_iso3, metric, count(*) as pending_claims
-    from core.figures
-    where area_kind = 'country' and review_status = 'pending'
+    from core.pending_figures
+    where area_kind = 'country'
     group by country_iso3, metric
 ),
 countries as (
@@ -51,9 +59,11 @@ select b.country_iso3,
        b.source_id as best_source_id,
        b.publication_date as best_published_on,
        b.reference_date,
-       b.is_secondary, b.document_url, b.page, b.quote, b.flag,
+       b.is_secondary, b.document_url, b.page, b.quote, b.quote_kind, b.flag,
        a.publications,
-       a.min_value, a.min_publication_id, a.max_value, a.max_publication_id,
+       published_low(a.min_bound, 3) as min_value, a.min_publication_id,
+       published_high(a.max_bound, 3) as max_value, a.max_publication_id,
+       count_qualifier(a.min_bound, a.max_bound, a.any_approx) as range_qualifier,
        a.first_published_on, a.publication_ids,
        coalesce(p.pending_claims, 0) as pending_claims
 from per_publication b

@@ -4,8 +4,14 @@
 -- figure per country × metric, picked as in country_estimates (main reading first, then the
 -- publication's own document over a secondary one, then unflagged, then the latest reference
 -- date); `readings` says how many accepted readings of that publication there were.
+-- change_from_previous is value − previous_value when both are point values; its bounds and
+-- qualifier (change_low/high/qualifier) follow the interval rules (_interval_rules.sql) for every
+-- pair, e.g. "more than 900" after 700 is a change of at least +200.
 with readings as (
-    select * from core.accepted_readings
+    select *,
+           figure_low(qualifier, value, value_low, value_high) as low_bound,
+           figure_high(qualifier, value, value_low, value_high) as high_bound
+    from core.accepted_readings
     where area_kind = 'country'
 ),
 series as (
@@ -13,6 +19,9 @@ series as (
            row_number() over w as position,
            count(*) over (partition by country_iso3, metric) as series_length,
            lag(value) over w as previous_value,
+           lag(low_bound) over w as previous_low_bound,
+           lag(high_bound) over w as previous_high_bound,
+           lag(qualifier) over w as previous_qualifier,
            lag(publication_id) over w as previous_publication_id
     from readings
     where reading_rank = 1
@@ -32,9 +41,14 @@ select s.country_iso3,
        s.qualifier, s.value, s.value_low, s.value_high,
        s.previous_publication_id, s.previous_value,
        s.value - s.previous_value as change_from_previous,
+       published_low(interval_difference_low(s.low_bound, s.high_bound, s.previous_low_bound, s.previous_high_bound), 3) as change_low,
+       published_high(interval_difference_high(s.low_bound, s.high_bound, s.previous_low_bound, s.previous_high_bound), 3) as change_high,
+       difference_qualifier(interval_difference_low(s.low_bound, s.high_bound, s.previous_low_bound, s.previous_high_bound),
+                            interval_difference_high(s.low_bound, s.high_bound, s.previous_low_bound, s.previous_high_bound),
+                            s.qualifier = 'approx' or s.previous_qualifier = 'approx') as change_qualifier,
        s.position = s.series_length as is_latest,
        s.readings::INTEGER as readings,
-       s.is_secondary, s.document_url, s.page, s.quote, s.flag
+       s.is_secondary, s.document_url, s.page, s.quote, s.quote_kind, s.flag
 from series s
 left join countries c using (country_iso3)
 order by s.country_iso3, s.metric, s.position

@@ -1,35 +1,43 @@
--- fighters_per_million: one row per accepted country-level figure (any source, any metric)
--- with the population of its reference year and the rate per million inhabitants, for the
--- point value and for both ends of a range. Population: World Bank SP.POP.TOTL as currently
--- known (core.population); the reference year itself, else the latest earlier year.
-with figures as (
-    select * from core.figures
-    where area_kind = 'country' and review_status = 'accepted'
+-- fighters_per_million: one row per publication × country × metric (grain, checked by the
+-- contract and tests/warehouse/test_mart_rules.py) — the publication's accepted country-level
+-- figure (its main reading, picked as in every mart: core.accepted_readings, reading_rank = 1)
+-- with the population and the rate per million inhabitants.
+-- Population: core.publication_population, the one population every mart uses for a
+-- publication × country (reference year as known at publication, else the current value).
+-- Bounds and qualifier of the rate follow the interval rules (_interval_rules.sql): "more than
+-- 900" travelled gives per_million_low = 900 per million and no upper bound ('at_least').
+-- published_per_million: the publisher's own rate where it stated one (core.published_rates).
+with readings as (
+    select *,
+           figure_low(qualifier, value, value_low, value_high) as low_bound,
+           figure_high(qualifier, value, value_low, value_high) as high_bound
+    from core.accepted_readings
+    where area_kind = 'country' and reading_rank = 1
 ),
-population as (
-    select country_iso3, year, value from core.population
-),
-matched as (
-    select f.*, p.year as population_year, p.value as population,
-           row_number() over (partition by f.source_id, f.publication_id, f.country_iso3, f.metric,
-                                           f.reference_date, f.variant
-                              order by p.year desc) as pick
-    from figures f
-    left join population p
-      on p.country_iso3 = f.country_iso3 and p.year <= year(f.reference_date)
+published_rates as (
+    -- the publisher's own per-million figure, where it stated one (e.g. ICSR 2015 Table 1, Elcano 2018)
+    select publication_id, country_iso3, 'travelled' as metric, qualifier, value
+    from core.published_rates
+    where metric = 'travelled_per_million' and reading_rank = 1
 ),
 countries as (
     select country_iso3, country_name from ref.countries
 )
-select m.source_id, m.publication_id, m.country_iso3,
-       coalesce(c.country_name, m.country_as_published) as country_name,
-       m.metric, m.variant, m.qualifier, m.value, m.value_low, m.value_high,
-       m.reference_date, m.population_year, m.population::BIGINT as population,
-       round(m.value * 1e6 / m.population, 3) as per_million,
-       round(m.value_low * 1e6 / m.population, 3) as per_million_low,
-       round(m.value_high * 1e6 / m.population, 3) as per_million_high,
-       m.document_url, m.is_secondary, m.page, m.quote, m.flag
-from matched m
+select r.source_id, r.publication_id, r.country_iso3,
+       coalesce(c.country_name, r.country_as_published) as country_name,
+       r.metric, r.variant, r.qualifier, r.value, r.value_low, r.value_high,
+       r.reference_date, p.population_year, p.population,
+       p.population_basis, p.population_known_since,
+       round(r.value * 1e6 / p.population, 3) as per_million,
+       published_low(r.low_bound * 1e6 / p.population, 3) as per_million_low,
+       published_high(r.high_bound * 1e6 / p.population, 3) as per_million_high,
+       count_qualifier(r.low_bound * 1e6 / p.population, r.high_bound * 1e6 / p.population,
+                       r.qualifier = 'approx') as per_million_qualifier,
+       pr.value as published_per_million,
+       pr.qualifier as published_per_million_qualifier,
+       r.document_url, r.is_secondary, r.page, r.quote, r.quote_kind, r.flag
+from readings r
+left join core.publication_population p using (publication_id, country_iso3)
+left join published_rates pr using (publication_id, country_iso3, metric)
 left join countries c using (country_iso3)
-where m.pick = 1
-order by m.publication_id, m.country_iso3, m.metric, m.variant
+order by r.publication_id, r.country_iso3, r.metric

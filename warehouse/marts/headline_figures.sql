@@ -4,10 +4,17 @@
 -- Stated totals: accepted world-level figures (area WLD), one per publication × metric
 -- (main reading first, then the publication's own document, then unflagged, then the latest
 -- reference date). Warehouse sums: accepted country figures of the publication, one per
--- country (picked the same way); warehouse_sum is NULL when a country gave only a range
--- (then warehouse_sum_low/high bound it). Pending claims are counted, never summed.
+-- country (picked the same way); warehouse_sum is NULL unless every country gave a point value.
+-- warehouse_sum_low/high/qualifier and gap_low/high/qualifier follow the interval rules
+-- (_interval_rules.sql): a sum with one "at least" term is "at least"; "up to" adds 0 to the low
+-- end. Where the stated total is larger than the rows can account for, the gap says by how much
+-- and countries_gap says how many countries' rows are known to be missing (stated_countries −
+-- warehouse_countries). Pending claims (core.pending_figures) are counted, never summed.
 with readings as (
-    select * from core.accepted_readings
+    select *,
+           figure_low(qualifier, value, value_low, value_high) as low_bound,
+           figure_high(qualifier, value, value_low, value_high) as high_bound
+    from core.accepted_readings
 ),
 publications as (
     select publication_id, any_value(publication_date) as publication_date
@@ -22,16 +29,16 @@ summed as (
     select publication_id, metric,
            count(*) as warehouse_countries,
            case when count(value) = count(*) then sum(value) end as warehouse_sum,
-           sum(coalesce(value, value_low, value_high)) as warehouse_sum_low,
-           sum(coalesce(value, value_high, value_low)) as warehouse_sum_high
+           sum(low_bound) as sum_lb,
+           sum(high_bound) as sum_hb,
+           bool_or(qualifier = 'approx') as sum_approx
     from readings
     where reading_rank = 1 and area_kind = 'country'
     group by publication_id, metric
 ),
 pending as (
     select publication_id, metric, count(*) as pending_claims
-    from core.figures
-    where review_status = 'pending'
+    from core.pending_figures
     group by publication_id, metric
 ),
 keys as (
@@ -58,15 +65,24 @@ select k.publication_id,
            end
            || coalesce(' from ' || s.countries_count || ' countries', '')
        end as stated_text,
-       m.warehouse_sum, m.warehouse_sum_low, m.warehouse_sum_high,
+       m.warehouse_sum,
+       published_low(m.sum_lb, 3) as warehouse_sum_low,
+       published_high(m.sum_hb, 3) as warehouse_sum_high,
+       count_qualifier(m.sum_lb, m.sum_hb, m.sum_approx) as warehouse_sum_qualifier,
        coalesce(m.warehouse_countries, 0) as warehouse_countries,
        s.value - m.warehouse_sum as gap,
+       published_low(interval_difference_low(s.low_bound, s.high_bound, m.sum_lb, m.sum_hb), 3) as gap_low,
+       published_high(interval_difference_high(s.low_bound, s.high_bound, m.sum_lb, m.sum_hb), 3) as gap_high,
+       difference_qualifier(interval_difference_low(s.low_bound, s.high_bound, m.sum_lb, m.sum_hb),
+                            interval_difference_high(s.low_bound, s.high_bound, m.sum_lb, m.sum_hb),
+                            s.qualifier = 'approx' or m.sum_approx) as gap_qualifier,
        s.countries_count - coalesce(m.warehouse_countries, 0) as countries_gap,
        coalesce(q.pending_claims, 0) as pending_claims,
        s.source_id as stated_source_id,
        s.document_url as stated_document_url,
        s.page as stated_page,
-       s.quote as stated_quote
+       s.quote as stated_quote,
+       s.quote_kind as stated_quote_kind
 from keys k
 join publications p using (publication_id)
 left join stated s on s.publication_id = k.publication_id and s.metric = k.metric

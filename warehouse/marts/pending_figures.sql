@@ -4,16 +4,10 @@
 -- where there is one (main reading first, then the publication's own document, then
 -- unflagged, then the latest reference date), so a reviewer sees at once whether it agrees.
 with pending as (
-    select * from core.figures
-    where review_status = 'pending'
+    select * from core.pending_figures
 ),
 accepted as (
-    select *,
-           row_number() over (partition by publication_id, country_iso3, metric
-                              order by (variant = '') desc, is_secondary, (flag is null) desc,
-                                       reference_date desc, source_id, document_url) as reading_rank
-    from core.figures
-    where review_status = 'accepted'
+    select * from core.accepted_readings
 ),
 areas as (
     select country_iso3 as area_code, country_name as area_name from ref.countries
@@ -34,7 +28,7 @@ select p.source_id, p.publication_id, p.country_iso3 as area_code,
             else p.value is not distinct from a.value
                  and p.value_low is not distinct from a.value_low
                  and p.value_high is not distinct from a.value_high end as agrees_with_accepted,
-       p.is_secondary, p.document_url, p.page, p.quote, p.flag, p.note
+       p.is_secondary, p.document_url, p.page, p.quote, p.quote_kind, p.flag, p.note
 from pending p
 left join accepted a
   on a.publication_id = p.publication_id and a.country_iso3 = p.country_iso3

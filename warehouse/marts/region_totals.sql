@@ -9,10 +9,16 @@
 -- member_sum is the sum of point values, NULL when a counted member gave only a range (then
 -- member_sum_low/high bound it) or when no member has a figure (countries_counted = 0).
 -- gap = publisher_value - member_sum (positive: the publisher counts more than its members
--- in the warehouse add up to). A row exists when the publisher stated a regional figure or
--- at least one member country has a figure in that publication.
+-- in the warehouse add up to). member_sum_low/high/qualifier and gap_low/high/qualifier follow
+-- the interval rules (_interval_rules.sql): "at least" and "more than" members leave the sum
+-- without an upper bound, "up to" members add 0 to its low end. A row exists when the
+-- publisher stated a regional figure or at least one member country has a figure in that
+-- publication.
 with readings as (
-    select * from core.accepted_readings
+    select *,
+           figure_low(qualifier, value, value_low, value_high) as low_bound,
+           figure_high(qualifier, value, value_low, value_high) as high_bound
+    from core.accepted_readings
 ),
 country_figures as (
     select * from readings where reading_rank = 1 and area_kind = 'country'
@@ -63,7 +69,7 @@ members_then as (
 counted as (
     -- member figures: listed members at the reference date; every country for WLD
     select s.region_code, s.publication_id, s.metric, f.country_iso3, f.value, f.value_low,
-           f.value_high, f.qualifier
+           f.value_high, f.qualifier, f.low_bound, f.high_bound
     from scoped s
     join country_figures f on f.publication_id = s.publication_id and f.metric = s.metric
     where s.region_code = 'WLD'
@@ -75,8 +81,9 @@ sums as (
     select region_code, publication_id, metric,
            count(*) as countries_counted,
            case when count(value) = count(*) then sum(value) end as member_sum,
-           sum(coalesce(value, value_low, value_high)) as member_sum_low,
-           sum(coalesce(value, value_high, value_low)) as member_sum_high,
+           sum(low_bound) as sum_lb,
+           sum(high_bound) as sum_hb,
+           bool_or(qualifier = 'approx') as sum_approx,
            string_agg(distinct qualifier, ', ' order by qualifier) as member_qualifiers,
            string_agg(country_iso3, ', ' order by country_iso3) as counted_members
     from counted
@@ -103,7 +110,10 @@ select s.region_code,
        r.value as publisher_value,
        r.value_low as publisher_value_low,
        r.value_high as publisher_value_high,
-       u.member_sum, u.member_sum_low, u.member_sum_high,
+       u.member_sum,
+       published_low(u.sum_lb, 3) as member_sum_low,
+       published_high(u.sum_hb, 3) as member_sum_high,
+       count_qualifier(u.sum_lb, u.sum_hb, u.sum_approx) as member_sum_qualifier,
        u.member_qualifiers,
        coalesce(u.countries_counted, 0) as countries_counted,
        u.counted_members,
@@ -111,9 +121,15 @@ select s.region_code,
        case when s.region_code = 'WLD' then null else coalesce(x.members_missing, 0) end as members_missing,
        x.missing_members,
        r.value - u.member_sum as gap,
+       published_low(interval_difference_low(r.low_bound, r.high_bound, u.sum_lb, u.sum_hb), 3) as gap_low,
+       published_high(interval_difference_high(r.low_bound, r.high_bound, u.sum_lb, u.sum_hb), 3) as gap_high,
+       difference_qualifier(interval_difference_low(r.low_bound, r.high_bound, u.sum_lb, u.sum_hb),
+                            interval_difference_high(r.low_bound, r.high_bound, u.sum_lb, u.sum_hb),
+                            r.qualifier = 'approx' or u.sum_approx) as gap_qualifier,
        g.defined_by as region_defined_by,
        r.document_url as publisher_document_url,
-       r.quote as publisher_quote
+       r.quote as publisher_quote,
+       r.quote_kind as publisher_quote_kind
 from scoped s
 left join regional_figures r
   on r.country_iso3 = s.region_code and r.publication_id = s.publication_id and r.metric = s.metric

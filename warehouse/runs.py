@@ -1,0 +1,50 @@
+"""Honest run records: a run is in meta.runs from the moment it holds the writer lock, and a run
+that never finished (killed, machine lost) is marked `interrupted` by the next run, which names it.
+
+    record_start(db, run)          # status 'running', no finished_at
+    load_run(...)                  # status 'loaded' (data committed; marts and publish to come)
+    finish_run(..., status=...)    # completed | partial | failed | published_failed, finished_at set
+    mark_interrupted(db, run_id)   # called by the next run while it holds the writer lock
+
+So no row ever claims completion without a `finished_at`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from warehouse.load import open_writer
+
+__all__ = ["UNFINISHED", "mark_interrupted", "record_start"]
+
+UNFINISHED = ("running", "loaded", "completed", "partial", "failed", "published_failed")
+
+
+def record_start(db_path: Path, run, *, parameters_json: str) -> None:
+    """Insert the run as 'running' before it changes anything."""
+    con = open_writer(db_path)
+    try:
+        con.execute(
+            "INSERT INTO meta.runs (run_id, flow_run_id, deployment, trigger, parameters, mode, started_at, status) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
+            [run.run_id, run.flow_run_id, run.deployment, run.trigger, parameters_json, run.mode, run.started_at])
+    finally:
+        con.close()
+
+
+def mark_interrupted(db_path: Path, current_run_id: str) -> list[str]:
+    """Mark every other run without finished_at as interrupted; returns their run ids (oldest first).
+    Only call it while holding the writer lock: then no other run can still be going."""
+    if not Path(db_path).exists():
+        return []
+    con = open_writer(db_path)
+    try:
+        rows = con.execute(
+            "UPDATE meta.runs SET status = 'interrupted', "
+            "message = concat_ws('; ', message, ?) "
+            "WHERE finished_at IS NULL AND run_id <> ? AND status <> 'interrupted' RETURNING run_id, started_at",
+            [f"interrupted: it never finished (found by run {current_run_id} at "
+             f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC)", current_run_id]).fetchall()
+    finally:
+        con.close()
+    return [r[0] for r in sorted(rows, key=lambda r: r[1])]
