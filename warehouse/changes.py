@@ -4,9 +4,12 @@ revised, withdrawn, removed_from_source, rejected_in_review)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: `ftf diff` can refuse a run id without it
+    import pandas as pd
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
@@ -68,6 +71,8 @@ def diff_runs(con: duckdb.DuckDBPyConnection, run_a: str, run_b: str) -> pd.Data
         frame.insert(0, "table", kind)
         frame["changed_columns"] = [changed_columns(old, new) for old, new in zip(frame["old_row"], frame["new_row"])]
         frames.append(frame.drop(columns=["old_row", "new_row"]))
+    import pandas as pd
+
     return pd.concat(frames, ignore_index=True)
 
 
