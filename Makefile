@@ -5,7 +5,7 @@ BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup browser run test clean help server deploy worker e2e faults bench-claims
+.PHONY: setup browser run test clean help server deploy worker e2e faults bench-claims bench bench-scale e2e-multi
 
 help:
 	@echo "make run    - set up .venv and run the main job on the embedded mirror (offline)"
@@ -15,7 +15,10 @@ help:
 	@echo "make worker - start a process worker that runs the deployments' flow runs"
 	@echo "make e2e    - end-to-end test on a real server, worker and browser (about 2 minutes on an idle machine)"
 	@echo "make faults - the fault matrix: hostile documents, HTTP, warehouse, SQL, kill -9 (prints case -> outcome)"
-	@echo "make bench-claims - precision/recall of the claim extractor on the labelled devset"
+	@echo "make bench-claims - precision/recall of the claim extractor on the labelled devset and held-out sentences"
+	@echo "make bench  - no-op and one-source runs against the Prefect floor (a few minutes; BENCH_ARGS=--cold)"
+	@echo "make bench-scale ROWS=N - N invented GED events through the real pipeline vs the DuckDB floor (default 10,000,000)"
+	@echo "make e2e-multi - two workers on a PostgreSQL-backed Prefect server racing to load (one writer at a time)"
 
 # uv installs the hash-checked lock in seconds; pip is the fallback when uv cannot be had.
 UV_VERSION := 0.13.9
@@ -81,6 +84,10 @@ worker: setup
 	@$(BIN)/python -m flows.serve wait "$$PREFECT_API_URL" 30
 	$(BIN)/prefect worker start --pool ftf-process --type process
 
+# bench/noop/run_bench.py: medians of several runs in bench/results/ (not a timed test).
+bench: setup
+	$(BIN)/python bench/noop/run_bench.py $(BENCH_ARGS)
+
 e2e: setup
 	FTF_E2E=1 $(BIN)/python -m pytest tests/e2e -p no:cacheprovider --durations=0 -s
 
@@ -89,7 +96,18 @@ e2e: setup
 faults: setup
 	FTF_FAULTS=1 $(BIN)/python -m pytest tests/faults -p no:cacheprovider -p no:randomly -q
 
-# ---- claims: precision / recall of flows/claims on the labelled news devset (README "Reviewing claims")
+# ---- claims: precision / recall of flows/claims (README "What to expect from the extractor").
 # The devset (real news, used for development) and the held-out sentences (never tuned on) are scored apart.
 bench-claims: setup
 	@$(BIN)/ftf claims --evaluate tests/claims/devset --evaluate tests/claims/heldout
+
+# ---- Scale (issue 12): event datasets at ten million rows; runs spread over machines ------------
+ROWS ?= 10000000
+bench-scale: setup
+	$(BIN)/python -m bench.scale --rows $(ROWS)
+
+# Two workers on a PostgreSQL-backed Prefect server (Debian postgresql, installed if missing; needs root).
+e2e-multi: setup
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+	FTF_E2E_MULTI=1 $(BIN)/python -m pytest tests/e2e_multi -p no:cacheprovider --durations=0 -s

@@ -12,6 +12,9 @@ from typing import Optional
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
+# Fast start: at module level only typer, rich and flows.config. Each command imports what it
+# needs inside its body, so `ftf --help`, `ftf sql`, `ftf history` and `ftf sources` never load
+# Prefect, pandera or altair (tests/test_cli_imports.py); only `ftf run` pays for the flow.
 import logging  # noqa: E402
 
 import typer  # noqa: E402
@@ -252,7 +255,8 @@ def _print_result(result: dict) -> None:
     for r in result["replayed"]:
         for note in r["notes"]:
             say(f"{r['source']} {r['vintage']}: {_explain_note(note, r['status'] == 'failed')}", style="yellow")
-    say("Marts: " + ", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()))
+    say(result.get("message") or "Marts rebuilt: "
+        + (", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()) or "none"))
     say(f"Pipeline work inside the flow: {result['seconds']:.1f} s")
     say(f"Warehouse: {result['warehouse']}  (try: ftf sql \"{EXAMPLE_QUERY}\")")
     if result["published"]:
@@ -283,6 +287,9 @@ def run(
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     # Prefect's temporary server gets 20 s to start by default: too little on a busy machine
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if _answered_before_prefect(mode, force=force, options=[source, url, publish_to, not publish, accept_shrink],
+                                as_json=as_json):
+        return
     from flows import pipeline
     from flows.catalog import CatalogError
     from flows.refresh import refresh, run_trigger
@@ -314,6 +321,30 @@ def run(
         _print_result(result)
     if result["status"] in ("failed", "published_failed"):
         raise typer.Exit(1)
+
+
+def _answered_before_prefect(mode: str, *, force: bool, options: list, as_json: bool = False) -> bool:
+    """A plain `ftf run` in mirror mode (no --source, --url, --force, --no-publish, --publish-to,
+    --accept-shrink): when nothing changed since the last run and its bundle is published, record an
+    'unchanged' run and say so without starting Prefect (flows/state.py). False: the run goes
+    through the flow."""
+    if mode != "mirror" or force or any(options):
+        return False
+    from flows.state import answer_before_prefect
+
+    answered = answer_before_prefect(data_paths(), parameters={
+        "sources": [], "mode": "mirror", "url_overrides": {}, "force": False, "publish": True, "publish_to": None})
+    if answered:
+        report = _report_path({"published": None})
+        message = f"nothing changed since run {answered[1]}; published bundle is current"
+        if as_json:
+            sys.stdout.write(json.dumps({"run_id": answered[0], "status": "unchanged", "message": message,
+                                         "report": str(report) if report else None}) + "\n")
+        else:
+            say(f"Run {answered[0]}: {message}")
+            if report:
+                say(f"Report: {report}  (open it in a browser)", style="bold")
+    return answered is not None
 
 
 def _sandboxed_connection(*, published: bool):

@@ -10,7 +10,6 @@ import pandas as pd
 from flows.catalog import Source
 from flows.config import REFERENCE_DIR
 from flows.countries import harmonise
-from schemas.validate import reject_rows
 
 WORLD = "WLD"
 
@@ -27,6 +26,8 @@ def region_codes() -> frozenset[str]:
 def resolve_areas(frame: pd.DataFrame, source_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Set `country_iso3` and `area_kind` from `area_code` (a code as published, or a region
     code) and `country_as_published`. Unknown or contradictory areas are quarantined."""
+    from schemas.validate import reject_rows  # pandera: only a run needs it, not `ftf history`
+
     regions = region_codes()
     codes = frame["area_code"] if "area_code" in frame else pd.Series(None, index=frame.index, dtype="object")
     iso3, kinds, problems = [], [], []

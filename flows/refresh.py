@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
-from prefect import allow_failure, flow, get_run_logger, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
@@ -25,6 +25,9 @@ from flows import pipeline
 from flows.catalog import Source, load_catalog, select
 from flows.config import paths as data_paths
 from flows.fetch import FetchResult, PreviousFetch
+from flows.state import RebuildPlan, plan_rebuild
+from flows.writer_limit import WriterSlotBusy, writer_slot
+from warehouse.builds import record_mart_builds, record_run_state
 from warehouse.changes import changes_since_previous
 from warehouse.db import WarehouseBusy, writer_lock
 from warehouse.load import finish_run, load_run, open_writer, previous_fetches
@@ -134,20 +137,39 @@ def changes_task(db_path, run_id: str) -> str | None:
         con.close()
 
 
-@task(name="marts", cache_policy=NO_CACHE)
-def marts_task(db_path) -> dict[str, int]:
+@task(name="plan", cache_policy=NO_CACHE)
+def plan_task(db_path, catalog: dict, published, run_id: str, changed_kinds: set[str], force: bool,
+              publish: bool) -> RebuildPlan:
+    """The run's input state, and which marts and whether the bundle must be rebuilt from it."""
     con = open_writer(db_path)
     try:
-        return build_marts(con)
+        plan = plan_rebuild(con, catalog, published, changed_kinds, force=force, publish=publish)
+        record_run_state(con, run_id, plan.state.sha256)
+        return plan
+    finally:
+        con.close()
+
+
+@task(name="marts", cache_policy=NO_CACHE)
+def marts_task(db_path, marts: dict[str, str] | None = None, run_id: str | None = None) -> dict[str, int]:
+    """Rebuild `marts` (mart -> input state; None: all) and record the state each was built from."""
+    con = open_writer(db_path)
+    try:
+        counts = build_marts(con, list(marts) if marts is not None else None)
+        if marts and run_id:
+            record_mart_builds(con, marts, run_id)
+        return counts
     finally:
         con.close()
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(db_path, target, run_id: str, publish_to: str | None = None, sources: list | None = None) -> dict:
+def publish_task(db_path, target, run_id: str, publish_to: str | None = None, sources: list | None = None,
+                 input_state: str | None = None, generated_at: str | None = None) -> dict:
     con = open_writer(db_path)
     try:
-        manifest = publish_bundle(con, target, run_id=run_id, publish_to=publish_to,
+        manifest = publish_bundle(con, target, run_id=run_id, publish_to=publish_to, input_state=input_state,
+                                  generated_at=generated_at,
                                   extra=[datapackage_extra(sources, con), report_extra(con, sources)])
         if publish_to:
             where = publish_to if "://" in publish_to else Path(publish_to).resolve().as_uri()
@@ -219,15 +241,64 @@ def _log_outcomes(logger, outcomes: list) -> None:
             o.rows_quarantined, f" — {o.error}" if o.error else "")
 
 
-def _publish(where, run_id: str, publish_to: str | None, sources: list, logger) -> tuple[dict | None, str | None]:
+def _publish(where, plan: RebuildPlan, publish_to: str | None, sources: list, logger) -> tuple[dict | None, str | None]:
     """(manifest, None), or (None, one line) when publishing failed: the data stays loaded and the
-    previous bundle is still served (publish swaps a finished bundle in, or nothing)."""
+    previous bundle is still served (publish swaps a finished bundle in, or nothing). The bundle
+    names the snapshot it shows and the input state it was built from (flows/state.py)."""
     try:
-        return publish_task(where.db, where.published, run_id, publish_to, sources), None
+        return publish_task(where.db, where.published, plan.snapshot_run, publish_to, sources,
+                            plan.state.sha256, plan.snapshot_at), None
     except Exception as exc:  # noqa: BLE001 - disk full, a file in the way, a report error: one line
         message = publish_failure_message(exc)
         logger.error("%s", message)
         return None, message
+
+
+def _replay_then_previous_fetches(where, sources: list[Source], mode: str) -> tuple[list[dict], dict]:
+    """Replay embedded vintages on a fresh warehouse, then each source's last loaded document
+    (one read of meta.fetches when there is nothing to replay)."""
+    previous = previous_fetches(where.db)
+    replayed = pipeline.replay_vintages_if_new(where, sources, mode, known=previous)
+    return replayed, (previous_fetches(where.db) if replayed else previous)
+
+
+def _extract_what_changed(chosen: list[Source], fetched: dict, mode: str, raw_store, force: bool) -> list:
+    """Extract-validate (and in live mode archive) each changed document in its own tasks; an
+    unchanged or failed fetch needs no task: its outcome is known at once (pipeline.process)."""
+    futures = {}
+    for source in chosen:
+        # a fetch that still failed after its retries gives its exception: a failed FetchResult
+        got = pipeline.failed_fetch_result(source, fetched[source.id].result(raise_on_failure=False))
+        if got.status == "fetched" or force:
+            futures[source.id] = archive_task.submit(source, process_task.submit(source, got, force), mode, raw_store)
+        else:
+            futures[source.id] = pipeline.process(source, got, force=force)
+    return [f.result() if hasattr(f, "result") else f for f in futures.values()]
+
+
+def _rebuild_after_loading(where, run: pipeline.RunInfo, catalog: dict, outcomes: list, *, force: bool,
+                           publish: bool, publish_to: str | None, logger) -> dict:
+    """Changes, marts and publish: only what the run's input state needs (flows/state.py). A run that
+    loaded nothing new and whose state is the published bundle's rebuilds nothing: status 'unchanged'."""
+    changed_kinds = {o.kind for o in outcomes if o.opened or o.closed}
+    try:
+        diff = changes_task(where.db, run.run_id) if changed_kinds else None
+        plan = plan_task(where.db, catalog, where.published, run.run_id, changed_kinds, force, publish)
+        counts = marts_task(where.db, plan.marts, run.run_id) if plan.marts else {}
+    except Exception as exc:  # the snapshot is loaded, but meta.runs must not say the run completed
+        finish_run(where.db, run.run_id, status="failed", message=f"after loading: {type(exc).__name__}: {exc}")
+        raise
+    status, manifest, publish_error, message = pipeline.run_status(outcomes), None, None, None
+    if plan.publish or (publish and bool(publish_to)):
+        manifest, publish_error = _publish(where, plan, publish_to, list(catalog.values()), logger)
+    if plan.unchanged:
+        message = f"nothing changed since run {plan.snapshot_run}; published bundle is current"
+        logger.info(message)
+        status = "unchanged" if status == "completed" else status
+    status = "published_failed" if publish_error else status
+    finish_run(where.db, run.run_id, status=status, message=publish_error or message)
+    return {"diff": diff, "marts": counts, "manifest": manifest, "message": message, "status": status,
+            "publish_error": publish_error}
 
 
 @flow(name="refresh", log_prints=True)
@@ -253,9 +324,10 @@ def refresh(
     chosen = select(catalog, sources)
     overrides = _known_overrides(catalog, url_overrides)
     with contextlib.ExitStack() as holding:
-        try:
+        try:  # across machines: the server-side writer limit (if the server has it); here: the file lock
+            holding.enter_context(writer_slot(wait_for_writer_seconds, logger))
             _hold_writer_lock(holding, where, wait_for_writer_seconds, logger)
-        except WarehouseBusy as exc:
+        except (WarehouseBusy, WriterSlotBusy) as exc:
             # end the run Failed with the message alone (no traceback); a caller still gets WarehouseBusy
             return Failed(message=str(exc), data=exc)
         # the run starts once it holds the lock, so versions it opens are never older than the last run's
@@ -268,33 +340,22 @@ def refresh(
             deployment=prefect_deployment.name if prefect_deployment.id else None,
         )
         interrupted = _record_start(where, run, logger)
-        replayed = pipeline.replay_vintages_if_new(where, [s for s in chosen if s.id not in overrides], mode)
-        previous = previous_fetches(where.db)
+        replayed, previous = _replay_then_previous_fetches(where, [s for s in chosen if s.id not in overrides], mode)
         fetched = {s.id: fetch_task.submit(s, mode, where.raw, previous.get(s.id), overrides.get(s.id), force)
                    for s in chosen}
-        processed = [process_task.submit(s, allow_failure(fetched[s.id]), force) for s in chosen]
-        archived = [archive_task.submit(s, p, mode, where.raw) for s, p in zip(chosen, processed)]
-        outcomes = load_task(where.db, run, pipeline.accept_shrink([a.result() for a in archived], accept_shrink))
+        outcomes = load_task(where.db, run, pipeline.accept_shrink(
+            _extract_what_changed(chosen, fetched, mode, where.raw, force), accept_shrink))
         _log_outcomes(logger, outcomes)
-        status, publish_error, manifest = pipeline.run_status(outcomes), None, None
-        try:
-            diff = changes_task(where.db, run.run_id)
-            counts = marts_task(where.db)
-        except Exception as exc:  # the snapshot is loaded, but meta.runs must not say the run completed
-            finish_run(where.db, run.run_id, status="failed", message=f"after loading: {type(exc).__name__}: {exc}")
-            raise
-        if publish:
-            manifest, publish_error = _publish(where, run.run_id, publish_to, list(catalog.values()), logger)
-        finish_run(where.db, run.run_id, status="published_failed" if publish_error else status, message=publish_error)
+        after = _rebuild_after_loading(where, run, catalog, outcomes, force=force, publish=publish,
+                                       publish_to=publish_to, logger=logger)
     rows = pipeline.summary_rows(outcomes)
-    if diff:
-        create_markdown_artifact(key="refresh-changes", markdown=diff,
+    if after["diff"]:
+        create_markdown_artifact(key="refresh-changes", markdown=after["diff"],
                                  description=f"What run {run.run_id} changed in the warehouse")
     create_table_artifact(key="refresh-summary", table=rows,
-                          description=f"ftf-warehouse run {run.run_id} ({mode}): {status}")
-    status = "published_failed" if publish_error else status
-    return {"run_id": run.run_id, "status": status, "sources": rows, "interrupted": interrupted,
-            "publish_error": publish_error,
-            "marts": counts, "replayed": replayed, "warehouse": str(where.db),
-            "published": str(where.published) if manifest else None,
+                          description=f"ftf-warehouse run {run.run_id} ({mode}): {after['status']}")
+    return {"run_id": run.run_id, "status": after["status"], "sources": rows, "interrupted": interrupted,
+            "publish_error": after["publish_error"], "marts": after["marts"], "message": after["message"],
+            "replayed": replayed, "warehouse": str(where.db),
+            "published": str(where.published) if after["manifest"] else None,
             "seconds": round(time.monotonic() - clock, 2)}

@@ -87,8 +87,13 @@ def test_second_run_on_unchanged_input_adds_no_version(first_run):
     after = {t: query(home.db, f"select count(*) from {t}")[0][0] for t in tables}
     assert after == before
     assert query(home.db, "select count(*) from meta.runs")[0][0] == runs_before + 1
-    assert {r["fetch"] for r in result["sources"]} == {"unchanged"}
+    # (an event dataset has no mirror copy: it is skipped in mirror mode, never fetched)
+    assert {r["fetch"] for r in result["sources"] if r["result"] != "skipped"} == {"unchanged"}
     assert query(home.db, "select changed from meta.runs where run_id = ?", [result["run_id"]]) == [(False,)]
+    # nothing to rebuild: the run says so, skips marts, report and publish (issue 14)
+    assert result["status"] == "unchanged" and result["marts"] == {} and result["published"] is None
+    assert "published bundle is current" in result["message"]
+    assert query(home.db, "select status from meta.runs where run_id = ?", [result["run_id"]]) == [("unchanged",)]
 
 
 def test_failing_source_does_not_stop_others_and_keeps_its_snapshot(first_run, tmp_path):
@@ -110,5 +115,9 @@ def test_failing_source_does_not_stop_others_and_keeps_its_snapshot(first_run, t
     fetch = query(home.db, "select outcome, url from meta.fetches where run_id = ? and source_id='icsr_2015_01'",
                   [result["run_id"]])
     assert fetch == [("failed_extract", str(broken))]
-    assert json.loads((home.published / "manifest.json").read_text())["run_id"] == result["run_id"]
+    # --force rebuilt the bundle; it names the snapshot it shows: this run changed nothing, so the
+    # last run that opened or closed a version
+    snapshot = query(home.db, "select run_id from meta.runs where changed order by seq desc limit 1")[0][0]
+    assert snapshot != result["run_id"]
+    assert json.loads((home.published / "manifest.json").read_text())["run_id"] == snapshot
     assert json.loads((home.published / "previous" / "manifest.json").read_text()) == json.loads(bundle_before)

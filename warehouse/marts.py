@@ -6,6 +6,7 @@ marts share (`_interval_rules.sql`: how qualifiers travel into derived numbers) 
 first, in name order."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -46,6 +47,8 @@ def build_marts(con: duckdb.DuckDBPyConnection, names: list[str] | None = None) 
     if missing:
         raise MartError(f"mart(s) without a contract in schemas/published.py: {', '.join(missing)}")
     counts = {}
+    threads = con.execute("select current_setting('threads')").fetchone()[0]
+    con.execute("SET threads = 1")  # one thread: ties (arg_max, any_value) break the same way every build
     con.execute("BEGIN TRANSACTION")
     try:
         load_regions(con)  # ref.regions / ref.region_members: the warehouse's copy of the member lists
@@ -71,4 +74,45 @@ def build_marts(con: duckdb.DuckDBPyConnection, names: list[str] | None = None) 
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
     return counts
+
+
+# --------------------------------------------------------------------------- dependencies
+# Which kinds of source (figures, population, countries: flows/catalog.py) each mart reads,
+# derived from the relations its SQL names, so a run rebuilds only the marts whose inputs
+# changed. A `-- depends_on: core.population, ...` line in a model's header (dbt-style) adds
+# relations the SQL does not name. A relation not listed here counts as reading every kind.
+RELATION_KINDS = {
+    "core.figures": {"figures"}, "core.accepted_readings": {"figures"}, "core.pending_figures": {"figures"},
+    "core.published_rates": {"figures"}, "history.figures": {"figures"},
+    "core.population": {"population"}, "history.population": {"population"},
+    "core.publication_population": {"figures", "population"},
+    "ref.countries": {"countries"}, "history.countries": {"countries"},
+    "ref.regions": set(), "ref.region_members": set(),   # flows/reference/*.csv: part of the code's state
+}
+# the time-travel macros (migrations 004, 010): figures_as_of(...), population_published_by(...), ...
+_MACRO = r"(?:figures|population|countries)_(?:as_of|as_recorded|published_by)(?=\s*\()"
+ALL_KINDS = frozenset({"figures", "population", "countries"})
+_RELATION = re.compile(r"\b((?:core|history|ref|marts|meta)\.[a-z_][a-z0-9_]*|" + _MACRO + ")", re.I)
+_DEPENDS_ON = re.compile(r"^\s*--\s*depends_on:(.*)$", re.M | re.I)
+
+
+def relations(sql: str) -> set[str]:
+    """The relations a model reads: those its SQL names (comments aside) and its depends_on lines."""
+    declared = {r.strip().lower() for line in _DEPENDS_ON.findall(sql) for r in line.split(",") if r.strip()}
+    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return declared | {m.lower() for m in _RELATION.findall(code)}
+
+
+def mart_dependencies(files: dict[str, Path] | None = None) -> dict[str, frozenset[str]]:
+    """Mart name -> the source kinds it reads."""
+    out = {}
+    for name, path in (files or model_files()).items():
+        kinds: set[str] = set()
+        for relation in relations(path.read_text(encoding="utf-8")):
+            macro_kind = relation.split("_")[0] if "." not in relation else None
+            kinds |= {macro_kind} if macro_kind in ALL_KINDS else RELATION_KINDS.get(relation, ALL_KINDS)
+        out[name] = frozenset(kinds)
+    return out

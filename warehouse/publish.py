@@ -79,8 +79,9 @@ def export_tables(con: duckdb.DuckDBPyConnection, folder: Path) -> list[dict]:
         typed = con.execute("select column_name, data_type from information_schema.columns "
                             "where table_schema = 'marts' and table_name = ? order by ordinal_position",
                             [name]).fetchall()
-        con.execute(f"COPY marts.{name} TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)")
-        con.execute(f"COPY ({csv_safe_select(f'marts.{name}', typed)}) TO '{csv}' (FORMAT csv, HEADER true)")
+        # rows in sorted order: the same rows give the same bytes (a bundle is a function of its state)
+        con.execute(f"COPY (SELECT * FROM marts.{name} ORDER BY ALL) TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY ({csv_safe_select(f'marts.{name}', typed)} ORDER BY ALL) TO '{csv}' (FORMAT csv, HEADER true)")
         rows = con.execute(f"select count(*) from marts.{name}").fetchone()[0]
         columns = [{"name": c, "type": t} for c, t in typed]
         entries.append({"name": name, "rows": rows, "columns": columns,
@@ -90,17 +91,20 @@ def export_tables(con: duckdb.DuckDBPyConnection, folder: Path) -> list[dict]:
 
 
 def publish(con: duckdb.DuckDBPyConnection, target: Path, *, run_id: str,
-            extra: list = (), publish_to: str | None = None) -> dict:
+            extra: list = (), publish_to: str | None = None, input_state: str | None = None,
+            generated_at: str | None = None) -> dict:
     """Write the bundle for `run_id` to `target` (e.g. data/published). `extra` callables
     (folder, manifest) -> None may add files (datapackage.json, report.html) before the swap.
-    `publish_to` (a path or fsspec URL) also receives a copy of the finished bundle: deliver()."""
+    `publish_to` (a path or fsspec URL) also receives a copy of the finished bundle: deliver().
+    The flow passes the snapshot's run id and time and the input state (flows/state.py), so the
+    same state always gives byte-identical Parquet, CSV and manifest.json."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".published-", dir=target.parent))
     os.chmod(tmp, 0o755)  # mkdtemp makes it private; the bundle is meant to be read by others
     try:
-        manifest = {"run_id": run_id, "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-                    "tables": export_tables(con, tmp)}
+        manifest = {"run_id": run_id, "generated_at": generated_at or dt.datetime.now(dt.timezone.utc).isoformat(),
+                    **({"input_state": input_state} if input_state else {}), "tables": export_tables(con, tmp)}
         for add in extra:
             add(tmp, manifest)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -10,7 +10,7 @@ from tests.e2e.conftest import PROJECT, clean_env
 
 PROGRESS = re.compile(r"\s*\d+\.\ds  \S+\s+[a-z]+: .*")
 SUMMARY = re.compile(r"(run=\S+ status=\w+|source=\S+ fetch=\w+ result=\w+ loaded=\d+ quarantined=\d+ opened=\d+ closed=\d+)")
-MESSAGES = ("Replayed ", "Marts: ", "Pipeline work inside the flow: ", "Warehouse: ", "Published bundle: ", "Report: ",
+MESSAGES = ("Replayed ", "Marts rebuilt: ", "Pipeline work inside the flow: ", "Warehouse: ", "Published bundle: ", "Report: ",
             "country_codes country-codes_vintage_")
 
 

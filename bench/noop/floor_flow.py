@@ -1,0 +1,29 @@
+"""The Prefect floor: a flow with one task per source that does nothing, started from the
+command line the way `ftf run` starts the refresh flow (ephemeral API server, flow run, task
+runs). `make bench` times this script against `ftf run`."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+from prefect import flow, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+from flows.catalog import load_catalog  # noqa: E402
+
+
+@task(name="nothing", cache_policy=NO_CACHE)
+def nothing(source_id: str) -> str:
+    return source_id
+
+
+@flow(name="prefect-floor")
+def floor(source_ids: list[str]) -> int:
+    done = [nothing.submit(s) for s in source_ids]
+    return len([d.result() for d in done])
+
+
+if __name__ == "__main__":
+    print(f"floor: {floor(list(load_catalog()))} no-op tasks")
