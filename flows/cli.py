@@ -92,7 +92,8 @@ WIDE_ENOUGH = 110   # a terminal at least this wide gets the summary as a table,
 
 
 def _parse_overrides(values: list[str], known: dict) -> dict[str, str]:
-    """--url ID=URL items, checked before anything starts: the form, the id, and that a local path exists."""
+    """--url ID=URL items, checked before anything starts: the form and the id. (A URL or path that
+    cannot be read fails that source in the run, once, with the reason: the run still records itself.)"""
     out = {}
     for item in values:
         key, sep, target = (part.strip() for part in item.partition("="))
@@ -100,8 +101,6 @@ def _parse_overrides(values: list[str], known: dict) -> dict[str, str]:
             fail(f"--url expects ID=URL (e.g. icsr_2015_01=https://example.org/file.csv), got {item!r}", 2)
         if key not in known:
             fail(f"--url {key}=...: unknown source {key!r} (ftf sources lists the ids)", 2)
-        if "://" not in target and not Path(target).expanduser().exists():
-            fail(f"--url {key}={target}: no such file", 2)
         out[key] = target
     return out
 

@@ -47,7 +47,6 @@ CASES = [
     (["run", "--url", "icsr_2015_01"], "--url expects ID=URL"),
     (["run", "--url", "=https://example.org/x.csv"], "--url expects ID=URL"),
     (["run", "--url", "nope=https://example.org/x.csv"], "unknown source 'nope'"),
-    (["run", "--url", "icsr_2015_01={tmp}/nope.csv"], "icsr_2015_01={tmp}/nope.csv: no such file"),
     (["run", "--accept-shrink", "nope"], "--accept-shrink: unknown source(s): nope"),
     (["backfill", "icsr_2015_01"], "source.toml lists no [[vintages]] to replay"),
     (["backfill", "nope"], "unknown source(s): nope"),
@@ -81,11 +80,11 @@ def test_help_keeps_bracketed_text(empty_home):
     assert done.returncode == 0 and "A source with [[vintages]] in its source.toml" in done.stdout
 
 
-def test_a_message_with_brackets_is_printed_verbatim(empty_home, tmp_path):
-    """Text from the user (a path) with Rich markup in it reaches the screen as written."""
-    missing = tmp_path / "[bold]x[/bold].csv"
-    done, _, _ = _run(["run", "--url", f"icsr_2015_01={missing}"], empty_home)
-    assert done.stderr.strip() == f"error: --url icsr_2015_01={missing}: no such file"
+def test_a_message_with_brackets_is_printed_verbatim(empty_home):
+    """Text from the user with Rich markup in it reaches the screen as written."""
+    done, _, _ = _run(["run", "--url", "[bold]x[/bold].csv"], empty_home)
+    assert done.stderr.strip() == ("error: --url expects ID=URL (e.g. icsr_2015_01=https://example.org/file.csv), "
+                                   "got '[bold]x[/bold].csv'")
 
 
 @pytest.fixture(scope="module")
