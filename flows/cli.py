@@ -238,7 +238,7 @@ def _print_summary(result: dict) -> None:
 
 def _report_path(result: dict) -> Path | None:
     """The published report: this run's, or the one still current when the run published nothing new."""
-    from warehouse.report import REPORT
+    from warehouse.publish import REPORT
 
     report = Path(result.get("published") or data_paths().published) / REPORT
     return report if report.exists() or result.get("published") else None

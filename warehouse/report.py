@@ -25,9 +25,10 @@ import duckdb
 import pandas as pd
 import vl_convert as vlc
 
+from warehouse.publish import REPORT  # the file name lives where light commands can read it
+
 REPORT_DIR = Path(__file__).resolve().parent / "report"
 TEMPLATE = REPORT_DIR / "template.html"
-REPORT = "report.html"
 CHARTS_DIR = "charts"
 CHART_CACHE = "chart-cache"  # beside the published folder: PNGs by the hash of their spec + data
 PNG_CHARTS = ["top_travelled", "top_returned", "return_rates", "per_million", "timelines"]
