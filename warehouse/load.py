@@ -228,9 +228,21 @@ def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False,
     return outcomes
 
 
+def _status_from_sources(sources_json: str | None) -> str:
+    """A loaded run's final status from its per-source summary (as flows.pipeline.run_status)."""
+    statuses = [v.get("status") for v in json.loads(sources_json or "{}").values()]
+    failed = statuses.count("failed")
+    return "completed" if not failed else ("failed" if failed == len(statuses) else "partial")
+
+
 def finish_run(db_path: Path, run_id: str, *, status: str | None = None, message: str | None = None) -> None:
+    """Set finished_at and the final status (given, or for a 'loaded' run derived from its sources)."""
     con = open_writer(db_path)
     try:
+        if status is None:
+            row = con.execute("select status, sources from meta.runs where run_id = ?", [run_id]).fetchone()
+            if row and row[0] == "loaded":
+                status = _status_from_sources(row[1])
         con.execute("UPDATE meta.runs SET finished_at = now(), status = coalesce(?, status), "
                     "message = coalesce(?, message) WHERE run_id = ?", [status, message, run_id])
     finally:

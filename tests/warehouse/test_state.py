@@ -20,6 +20,7 @@ from tests.test_cli_imports import PROBE, ROOT
 from tests.warehouse.test_marts import mirror_warehouse
 from warehouse.builds import held_documents, record_mart_builds, record_run_state
 from warehouse.datapackage import datapackage_extra
+from warehouse.load import finish_run
 from warehouse.marts import ALL_KINDS, build_marts, mart_dependencies, relations
 from warehouse.publish import MANIFEST, publish
 
@@ -78,6 +79,7 @@ def published(tmp_path_factory):
         first = _publish_state(con, home, last)
     finally:
         con.close()
+    finish_run(home.db, last, status="completed")   # as the flow ends a run that published
     return home, first, last
 
 
@@ -151,6 +153,20 @@ def test_run_answers_before_prefect_when_nothing_changed(published):
     assert query(home.db, "select count(*) from history.figures") == versions
     # the next answer is "since" the unchanged run: it is the last completed one now
     assert answer_before_prefect(home, parameters=PARAMETERS)[1] == answered[0]
+
+
+def test_a_run_that_never_finished_is_not_answered_before_prefect(published):
+    """A killed run (a 'running' row without finished_at) sends the next run through the flow, which
+    marks it interrupted and names it (warehouse/runs.py); once marked, the shortcut is back."""
+    from flows.pipeline import RunInfo, new_run_id
+    from warehouse.runs import mark_interrupted, record_start
+
+    home, _, _ = published
+    killed = RunInfo(run_id=new_run_id(), mode="mirror", started_at=dt.datetime.now(dt.timezone.utc), parameters={})
+    record_start(home.db, killed, parameters_json="{}")
+    assert answer_before_prefect(home, parameters=PARAMETERS) is None
+    assert mark_interrupted(home.db, "the-flow-run") == [killed.run_id]
+    assert answer_before_prefect(home, parameters=PARAMETERS) is not None
 
 
 def test_run_goes_through_the_flow_when_the_bundle_is_not_the_last_runs(published):
