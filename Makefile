@@ -15,7 +15,7 @@ help:
 	@echo "make worker - start a process worker that runs the deployments' flow runs"
 	@echo "make e2e    - end-to-end test on a real server and worker (about 2 minutes)"
 	@echo "make faults - the fault matrix: hostile documents, HTTP, warehouse, SQL, kill -9 (prints case -> outcome)"
-	@echo "make bench-claims - precision/recall of the claim extractor on the labelled devset"
+	@echo "make bench-claims - precision/recall of the claim extractor on the labelled devset and held-out sentences"
 	@echo "make bench  - no-op and one-source runs against the Prefect floor (a few minutes; BENCH_ARGS=--cold)"
 
 # uv installs the hash-checked lock in seconds; pip is the fallback when uv cannot be had.
@@ -87,7 +87,7 @@ e2e: setup
 faults: setup
 	FTF_FAULTS=1 $(BIN)/python -m pytest tests/faults -p no:cacheprovider -p no:randomly -q
 
-# ---- claims: precision / recall of flows/claims on the labelled news devset (README "Reviewing claims")
+# ---- claims: precision / recall of flows/claims (README "What to expect from the extractor").
 # The devset (real news, used for development) and the held-out sentences (never tuned on) are scored apart.
 bench-claims: setup
 	@$(BIN)/ftf claims --evaluate tests/claims/devset --evaluate tests/claims/heldout

@@ -20,6 +20,7 @@ from typing import Iterable
 import duckdb
 
 from schemas.published import PUBLISHED
+from warehouse.publish import csv_safe_select
 from warehouse.db import in_utc
 
 DATAPACKAGE = "datapackage.json"
@@ -132,8 +133,9 @@ def _literal(text: str) -> str:
 
 
 def export_checks(con: duckdb.DuckDBPyConnection, folder: Path, run_id: str) -> list[dict]:
-    """Write checks/<name>.csv for every entry of CHECKS; returns one entry per file (name, rows,
-    columns with their DuckDB types, path, sha256)."""
+    """Write checks/<name>.csv for every entry of CHECKS (text cells that a spreadsheet would run as a
+    formula are neutralised as in the marts' CSV); returns one entry per file (name, rows, columns with
+    their DuckDB types, path, sha256)."""
     (Path(folder) / CHECKS_DIR).mkdir(exist_ok=True)
     entries = []
     for name in CHECKS:
@@ -142,8 +144,9 @@ def export_checks(con: duckdb.DuckDBPyConnection, folder: Path, run_id: str) -> 
         table = f"published_checks_{name}"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}", {"run_id": run_id} if "$run_id" in sql else {})
         try:
-            con.execute(f"COPY {table} TO {_literal(str(path))} (FORMAT csv, HEADER true)")
-            columns = [{"name": c, "type": t} for c, t, *_ in con.execute(f"DESCRIBE {table}").fetchall()]
+            typed = [(c, t) for c, t, *_ in con.execute(f"DESCRIBE {table}").fetchall()]
+            con.execute(f"COPY ({csv_safe_select(table, typed)}) TO {_literal(str(path))} (FORMAT csv, HEADER true)")
+            columns = [{"name": c, "type": t} for c, t in typed]
             rows = con.execute(f"select count(*) from {table}").fetchone()[0]
         finally:
             con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -26,6 +26,7 @@ class Claim:
     quote_start: int = -1           # offsets of the quote in the page text
     quote_end: int = -1
     confidence: str = "high"        # high | low (low is left out of the default output)
+    quote_kind: str = "sentence"    # sentence | table_row
 
     def to_dict(self) -> dict:
         return asdict(self)

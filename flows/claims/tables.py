@@ -188,7 +188,8 @@ def _claim(area: AreaMention, metric: str, value: float, qualifier: str, row: Li
            page: int | None) -> Claim:
     return Claim(area=area.code, area_kind=area_kind(area.code), area_as_published=area.text, metric=metric,
                  value=value, qualifier=qualifier, quote=row.text, page=page, attributed_to=DOCUMENT,
-                 span_start=span[0], span_end=span[1], quote_start=row.start, quote_end=row.end)
+                 span_start=span[0], span_end=span[1], quote_start=row.start, quote_end=row.end,
+                 quote_kind="table_row")
 
 
 def table_claims(text: str, table: TextTable, language: str, page: int | None = None) -> list[Claim]:

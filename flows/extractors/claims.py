@@ -83,7 +83,7 @@ def normalise(frame: pd.DataFrame, source) -> pd.DataFrame:
         "countries_count": frame["countries"],
         "page": frame["page"].map(lambda p: None if p is None or pd.isna(p) else f"p. {int(p)}"),
         "quote": frame["quote"],
-        "quote_kind": "sentence",
+        "quote_kind": frame["quote_kind"],
         "review_status": status,
         "note": [_note(row) for row in frame.to_dict("records")],
     }, index=frame.index)

@@ -234,7 +234,7 @@ def test_jsonl_and_table():
     assert set(json.loads(lines[0])) == {"area", "area_kind", "area_as_published", "metric", "value", "value_low",
                                          "value_high", "share", "share_of", "qualifier", "countries", "quote", "page",
                                          "share_low", "share_high", "attributed_to", "span_start", "span_end",
-                                         "quote_start", "quote_end", "confidence"}
+                                         "quote_start", "quote_end", "confidence", "quote_kind"}
     table = claims_to_table(claims)
     assert table.splitlines()[0].split()[:3] == ["page", "area", "metric"] and "1200" in table
 

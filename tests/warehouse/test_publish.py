@@ -207,3 +207,25 @@ def test_report_is_built_from_empty_marts(tmp_path, tmp_path_factory):
         con.close()
     assert sorted(p.name for p in written) == sorted([f"{c}.png" for c in CHARTS] + [REPORT])
     assert "No figures in the warehouse for this chart yet." in (tmp_path / REPORT).read_text(encoding="utf-8")
+
+
+def test_checks_csv_neutralises_formula_cells(tmp_path, tmp_path_factory):
+    """A rejected row's reason or text that starts like a formula reaches the checks CSV as text."""
+    import shutil
+
+    from warehouse.datapackage import export_checks
+
+    home = mirror_warehouse(tmp_path_factory)
+    db = tmp_path / "w.duckdb"
+    shutil.copy2(home.db, db)
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("insert into meta.quarantine (run_id, source_id, stage, source_row, row_json, column_name, "
+                    "check_name, reason, quarantined_at) values ('r', 'icsr_2015_01', 'raw', 7, '{}', 'country', "
+                    "'not_nullable', '=HYPERLINK(\"http://x\")', now())")
+        entries = export_checks(con, tmp_path, "r")
+    finally:
+        con.close()
+    assert [e["name"] for e in entries] == ["validation_ledger", "quarantine"]
+    text = (tmp_path / "checks" / "quarantine.csv").read_text(encoding="utf-8")
+    assert "\"'=HYPERLINK(\"\"http://x\"\")\"" in text and ",=HYPERLINK" not in text

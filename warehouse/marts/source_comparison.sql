@@ -9,11 +9,18 @@
 -- 50 % of every publication's estimate even when ranges are read in their favour. Estimates
 -- made years apart can disagree because the numbers grew: `contemporary_disagreement` applies
 -- the same rule only to pairs of publications published less than 365 days apart.
+-- spread_low/high/qualifier bound the ratio between the highest and the lowest of the
+-- publications' true values by the interval rules (_interval_rules.sql): at least the highest low
+-- bound over the lowest high bound (never below 1), at most the highest high bound over the lowest
+-- low bound ("more than" and "at least" leave it without an upper bound).
 with settings as (
     select 1.5 as disagreement_ratio, 365 as contemporary_days
 ),
 readings as (
-    select * from core.accepted_readings
+    select *,
+           figure_low(qualifier, value, value_low, value_high) as low_bound,
+           figure_high(qualifier, value, value_low, value_high) as high_bound
+    from core.accepted_readings
     where area_kind = 'country'
 ),
 reading_conflicts as (
@@ -55,6 +62,9 @@ compared as (
            arg_max(publication_id, high_end) as max_publication_id,
            max(low_end) as highest_low_end,
            min(high_end) as lowest_high_end,
+           greatest(1.0, interval_quotient_low(max(low_bound), max(low_bound), min(high_bound), min(high_bound))) as spread_lb,
+           interval_quotient_high(max(high_bound), max(high_bound), min(low_bound), min(low_bound)) as spread_hb,
+           bool_or(qualifier = 'approx') as any_approx,
            min(publication_date) as first_published_on,
            max(publication_date) as last_published_on,
            bool_or(readings_differ) as readings_differ,
@@ -83,6 +93,9 @@ select c.country_iso3,
        c.values_by_publication,
        c.min_value, c.min_publication_id, c.max_value, c.max_publication_id,
        round(c.max_value / nullif(c.min_value, 0), 2) as spread,
+       published_low(c.spread_lb, 2) as spread_low,
+       published_high(c.spread_hb, 2) as spread_high,
+       derived_qualifier(c.spread_lb, c.spread_hb, c.any_approx, 1.0) as spread_qualifier,
        s.disagreement_ratio,
        c.publications >= 2 and c.highest_low_end > s.disagreement_ratio * c.lowest_high_end as disagreement,
        coalesce(t.contemporary_disagreement, false) as contemporary_disagreement,
