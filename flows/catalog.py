@@ -13,7 +13,7 @@ from flows.config import SOURCES_DIR
 
 REQUIRED_KEYS = ("id", "title", "publisher", "kind", "format", "original_url", "published_on",
                  "reference_date", "licence", "cadence")
-KINDS = ("figures", "population", "countries")
+KINDS = ("figures", "population", "countries", "events")
 
 
 class CatalogError(ValueError):
@@ -25,7 +25,7 @@ class Source:
     id: str
     title: str
     publisher: str
-    kind: str                      # figures | population | countries
+    kind: str                      # figures | population | countries | events
     format: str                    # transcription | claims | csv | ... (which extractor reads it)
     original_url: str
     data_url: str
@@ -107,7 +107,7 @@ def load_source(folder: Path) -> Source:
 def load_catalog(sources_dir: Path = SOURCES_DIR) -> dict[str, Source]:
     """All sources, in load order: reference data (countries, population) before figures."""
     found = [load_source(p.parent) for p in sorted(sources_dir.glob("*/source.toml"))]
-    order = {"countries": 0, "population": 1, "figures": 2}
+    order = {"countries": 0, "population": 1, "figures": 2, "events": 3}
     return {s.id: s for s in sorted(found, key=lambda s: (order[s.kind], s.id))}
 
 

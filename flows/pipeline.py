@@ -14,6 +14,7 @@ from typing import Callable
 import pandas as pd
 
 from flows.catalog import Source
+from flows.download import download
 from flows.config import Paths
 from flows.extractors.common import schema_drift
 from flows.fetch import (DEFAULT_DEADLINE_SECONDS, FetchResult, PreviousFetch, TransientFetchError, fetch_source,
@@ -65,14 +66,17 @@ class SourceOutcome:
     kept_keys: pd.DataFrame | None = field(default=None, repr=False)   # identities of quarantined rows
     opened: int = 0
     closed: int = 0
+    events: object | None = field(default=None, repr=False)   # kind 'events': warehouse.events.EventRelease
 
     @property
     def rows_loaded(self) -> int:
+        if self.events is not None:
+            return self.events.rows_in_release - self.events.rows_failed
         return 0 if self.frame is None else len(self.frame)
 
     @property
     def rows_quarantined(self) -> int:
-        return len(self.quarantine)
+        return self.events.rows_failed if self.events is not None else len(self.quarantine)
 
     def summary(self) -> dict:
         return {"status": self.status, "fetch": (self.fetch or {}).get("status"),
@@ -98,6 +102,8 @@ def fetch_options(source: Source, own_url: str) -> dict:
 def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch | None,
           override: str | None = None, force: bool = False) -> FetchResult:
     """Fetch one source. Raises TransientFetchError (5xx, resets, truncation) for the task to retry."""
+    if source.kind == "events":
+        return fetch_release(source, mode=mode, raw_store=raw_store, previous=previous, override=override, force=force)
     url = source.url_for(mode, override)
     PROGRESS(source.id, "fetch", url)
     transport = fetch_world_bank_pages if is_world_bank_api(url) else fetch_source
@@ -139,10 +145,29 @@ def failed_fetch_result(source: Source, fetched) -> FetchResult:
     return fetched
 
 
+def fetch_release(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch | None,
+                  override: str | None = None, force: bool = False) -> FetchResult:
+    """An event dataset release, streamed to the raw store (never held in memory). It has no embedded
+    copy (nothing invented stands in for it): mirror mode skips it unless --url names a real file."""
+    if mode == "mirror" and not override:
+        return FetchResult(source_id=source.id, url="", mode="mirror", status="skipped", http_status=None, bytes=0,
+                           sha256=None, etag=None, last_modified=None, changed=False,
+                           fetched_at=dt.datetime.now(dt.timezone.utc), raw_path=None, attempts=0,
+                           error=f"{source.id}: skipped in mirror mode (no embedded copy of a {source.format} "
+                                 f"release; give a real file with --url {source.id}=PATH_OR_URL)")
+    url = source.url_for(mode, override)
+    PROGRESS(source.id, "fetch", url)
+    result = download(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force)
+    PROGRESS(source.id, "fetched", result.status)
+    return result
+
+
 # --------------------------------------------------------------------------- extract + validate
 def process(source: Source, fetched: FetchResult, *, force: bool = False) -> SourceOutcome:
     """Extract and validate one fetched document. Never raises for a bad document: the
     outcome is 'failed' with a message naming the source, row or column, and reason."""
+    if fetched.status == "skipped":
+        return SourceOutcome(source.id, source.kind, "skipped", None, notes=[fetched.error])
     record = dict(fetched.as_record(), inputs_sha256=source.inputs_sha256())
     repaired = [f"raw store: the stored copy of {fetched.sha256[:12]}… no longer matched its SHA-256; "
                 "repaired from the document just read"] if fetched.repaired else []
@@ -151,6 +176,8 @@ def process(source: Source, fetched: FetchResult, *, force: bool = False) -> Sou
     if fetched.status == "unchanged" and not force:
         return SourceOutcome(source.id, source.kind, "unchanged", record, notes=repaired)
     PROGRESS(source.id, "extract", f"{fetched.bytes:,} bytes")
+    if source.kind == "events":
+        return _prepare_events(source, fetched, record)
     try:
         outcome = extract_and_validate(source, fetched.body or b"")
     except SourceError as exc:
@@ -163,6 +190,17 @@ def process(source: Source, fetched: FetchResult, *, force: bool = False) -> Sou
     outcome.notes.extend(repaired + _drift_since_previous(fetched))
     PROGRESS(source.id, "validated", f"{outcome.rows_loaded} rows, {outcome.rows_quarantined} quarantined")
     return outcome
+
+
+def _prepare_events(source: Source, fetched: FetchResult, record: dict) -> SourceOutcome:
+    """An event release is checked (layout, zip) here and validated where it is loaded, in DuckDB."""
+    from flows.extractors.events import prepare_release
+
+    try:
+        release = prepare_release(source, fetched)
+    except SourceError as exc:
+        return SourceOutcome(source.id, source.kind, "failed", record, error=str(exc))
+    return SourceOutcome(source.id, source.kind, "loaded", record, events=release)
 
 
 def archive_documents(source: Source, outcome: SourceOutcome, *, mode: str, raw_store: Path) -> SourceOutcome:

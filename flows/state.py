@@ -158,6 +158,7 @@ def answer_before_prefect(where, *, parameters: dict) -> tuple[str, str] | None:
         return None
     from warehouse.builds import latest_run, record_unchanged_run
     from warehouse.db import WarehouseBusy, connect, migrate, writer_lock
+    from warehouse.runs import has_unfinished
 
     started = dt.datetime.now(dt.timezone.utc)
     try:
@@ -167,6 +168,8 @@ def answer_before_prefect(where, *, parameters: dict) -> tuple[str, str] | None:
                 migrate(con)
                 last = latest_run(con)
                 if not last or last["status"] not in ("completed", "unchanged") or last["input_state"] != state:
+                    return None
+                if has_unfinished(con):   # a killed run: the flow marks it interrupted and names it
                     return None
                 run_id = new_run_id(started)
                 record_unchanged_run(con, run_id=run_id, started_at=started, mode="mirror", trigger="cli",

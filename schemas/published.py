@@ -454,6 +454,40 @@ class PendingFigures(pa.DataFrameModel):
         unique = ["source_id", "publication_id", "area_code", "metric", "reference_date", "variant"]
 
 
+@published
+class ConflictDeathsBesideFighters(pa.DataFrameModel):
+    source_id: Series[str] = pa.Field(description="Catalog id of the event dataset (ucdp_ged)")
+    release_published_on: Series[pd.Timestamp] = pa.Field(description="Publication date of the event-dataset release these counts are as of")
+    country_iso3: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$", description=_ISO3)
+    country_name: Series[str] = pa.Field(description=_NAME)
+    country_as_published: Series[str] = pa.Field(description="The country as the event dataset names it (e.g. 'Yemen (North Yemen)')")
+    year: Series[int] = pa.Field(ge=1946, description="Year of the events")
+    type_of_violence: Series[int] = pa.Field(isin=[1, 2, 3], description="UCDP type of violence: 1 state-based, 2 non-state, 3 one-sided")
+    violence_type: Series[str] = pa.Field(isin=["state-based", "non-state", "one-sided"], description="type_of_violence in words")
+    events: Series[int] = pa.Field(gt=0, description="Events of this country, year and type in the release")
+    deaths_best: Series[int] = pa.Field(ge=0, description="Sum of the events' best estimates of deaths")
+    deaths_low: Series[int] = pa.Field(ge=0, description="Sum of the events' low estimates of deaths")
+    deaths_high: Series[int] = pa.Field(ge=0, description="Sum of the events' high estimates of deaths")
+    deaths_civilians: Series[int] = pa.Field(ge=0, description="Sum of the events' civilian deaths")
+    fighters_qualifier: Series[str] = pa.Field(nullable=True, description="Qualifier of the fighters figure known on the release date (" + _QUALIFIER + ")")
+    fighters_travelled: Series[float] = pa.Field(nullable=True, ge=0, description="Foreign fighters who travelled from this country, as known on the release date: the latest accepted figure published on or before it (point value)")
+    fighters_travelled_low: Series[float] = pa.Field(nullable=True, ge=0, description="Low end of that figure when it is a range")
+    fighters_travelled_high: Series[float] = pa.Field(nullable=True, ge=0, description="High end of that figure when it is a range")
+    fighters_publication_id: Series[str] = pa.Field(nullable=True, description="Publication the fighters figure comes from (empty: none published by the release date)")
+    fighters_published_on: Series[pd.Timestamp] = pa.Field(nullable=True, description="Publication date of fighters_publication_id")
+    fighters_document_url: Series[str] = pa.Field(nullable=True, description=_DOC)
+    fighters_quote: Series[str] = pa.Field(nullable=True, description=_QUOTE)
+
+    class Config:
+        name = "conflict_deaths_beside_fighters"
+        description = ("One row per event-dataset release (publication date) × country × year × type of violence: "
+                       "events and deaths in that release (UCDP GED), beside the foreign-fighter figure for the country "
+                       "as known on the release's publication date")
+        strict = True
+        coerce = True
+        unique = ["source_id", "release_published_on", "country_iso3", "year", "type_of_violence"]
+
+
 _TYPES = {"float64": "number", "Float64": "number", "int64": "integer", "Int64": "integer", "int32": "integer",
           "bool": "boolean", "boolean": "boolean", "str": "string", "object": "string"}
 

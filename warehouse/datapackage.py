@@ -145,7 +145,9 @@ def export_checks(con: duckdb.DuckDBPyConnection, folder: Path, run_id: str) -> 
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}", {"run_id": run_id} if "$run_id" in sql else {})
         try:
             typed = [(c, t) for c, t, *_ in con.execute(f"DESCRIBE {table}").fetchall()]
-            con.execute(f"COPY ({csv_safe_select(table, typed)}) TO {_literal(str(path))} (FORMAT csv, HEADER true)")
+            # rows in sorted order, as the marts' files: the same checks give the same bytes
+            con.execute(f"COPY ({csv_safe_select(table, typed)} ORDER BY ALL) TO {_literal(str(path))} "
+                        "(FORMAT csv, HEADER true)")
             columns = [{"name": c, "type": t} for c, t in typed]
             rows = con.execute(f"select count(*) from {table}").fetchone()[0]
         finally:

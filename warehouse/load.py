@@ -17,6 +17,7 @@ import pandas as pd
 
 from flows.fetch import PreviousFetch
 from warehouse.db import WarehouseBusy, connect, migrate
+from warehouse.events import EventsError, load_release
 from warehouse.guards import check_before_snapshot
 from warehouse.snapshots import TABLES, SnapshotError, apply_figures, apply_snapshot, withdraw_sources
 
@@ -82,6 +83,32 @@ def _outcome_label(o) -> str:
     if o.status == "failed":
         return "failed_fetch" if (o.fetch or {}).get("status") == "failed" or o.fetch is None else "failed_extract"
     return o.status
+
+
+def _load_events(con: duckdb.DuckDBPyConnection, db_path: Path, run, o, now: dt.datetime) -> None:
+    """An event release in its own transaction, before the run's main one: a failed DuckDB statement
+    aborts its whole transaction, and a bad release must not take the other sources with it."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        load_release(con, o.events, run_id=run.run_id, recorded_at=run.version_time,
+                     scratch=Path(db_path).parent / "scratch")
+        _insert_frame(con, "meta.validation", pd.DataFrame([o.events.ledger()]).assign(run_id=run.run_id, checked_at=now))
+        con.execute("COMMIT")
+    except EventsError as exc:
+        con.execute("ROLLBACK")
+        o.status, o.error = "failed", f"{o.source_id}: {exc}"
+        return
+    o.opened, o.closed = o.events.opened, o.events.closed
+    o.notes.extend(o.events.notes)
+
+
+def _load_event_releases(con: duckdb.DuckDBPyConnection, db_path: Path, run, outcomes: list,
+                         now: dt.datetime) -> list:
+    """Load the event releases (each in its own transaction); return the other outcomes."""
+    for o in outcomes:
+        if o.status == "loaded" and o.kind == "events":
+            _load_events(con, db_path, run, o, now)
+    return [o for o in outcomes if o.kind != "events"]
 
 
 def _check_guards(con: duckdb.DuckDBPyConnection, o, run) -> None:
@@ -164,8 +191,9 @@ def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False,
     con = open_writer(db_path)
     now = dt.datetime.now(dt.timezone.utc)
     try:
+        tabular = _load_event_releases(con, db_path, run, outcomes, now)
         con.execute("BEGIN TRANSACTION")
-        for o in outcomes:
+        for o in tabular:
             if o.status != "loaded":
                 continue
             _apply_outcome(con, run, o)
@@ -200,9 +228,21 @@ def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False,
     return outcomes
 
 
+def _status_from_sources(sources_json: str | None) -> str:
+    """A loaded run's final status from its per-source summary (as flows.pipeline.run_status)."""
+    statuses = [v.get("status") for v in json.loads(sources_json or "{}").values()]
+    failed = statuses.count("failed")
+    return "completed" if not failed else ("failed" if failed == len(statuses) else "partial")
+
+
 def finish_run(db_path: Path, run_id: str, *, status: str | None = None, message: str | None = None) -> None:
+    """Set finished_at and the final status (given, or for a 'loaded' run derived from its sources)."""
     con = open_writer(db_path)
     try:
+        if status is None:
+            row = con.execute("select status, sources from meta.runs where run_id = ?", [run_id]).fetchone()
+            if row and row[0] == "loaded":
+                status = _status_from_sources(row[1])
         con.execute("UPDATE meta.runs SET finished_at = now(), status = coalesce(?, status), "
                     "message = coalesce(?, message) WHERE run_id = ?", [status, message, run_id])
     finally:

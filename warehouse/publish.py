@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+REPORT = "report.html"  # the report file in the bundle (warehouse.report writes it)
 MANIFEST = "manifest.json"
 PREVIOUS = "previous"
 # OWASP CSV injection rule: a text cell that begins with one of these is prefixed with a single quote

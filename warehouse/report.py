@@ -25,9 +25,10 @@ import duckdb
 import pandas as pd
 import vl_convert as vlc
 
+from warehouse.publish import REPORT  # the file name lives where light commands can read it
+
 REPORT_DIR = Path(__file__).resolve().parent / "report"
 TEMPLATE = REPORT_DIR / "template.html"
-REPORT = "report.html"
 CHARTS_DIR = "charts"
 CHART_CACHE = "chart-cache"  # beside the published folder: PNGs by the hash of their spec + data
 PNG_CHARTS = ["top_travelled", "top_returned", "return_rates", "per_million", "timelines"]
@@ -41,7 +42,7 @@ OPEN_QUALIFIERS = ("at_least", "more_than", "up_to", "less_than")
 INK, MUTED = "#1f2933", "#616e7c"
 PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d", "#eeca3b",
            "#ff9da6", "#79706e", "#1d4e89", "#8cd17d"]
-ACRONYMS = {"icsr", "icct", "un", "eu"}
+ACRONYMS = {"icsr", "icct", "un", "eu", "aivd", "nl", "uk", "us"}
 
 QUALIFIER_WORDS = {"exact": "", "approx": "about ", "at_least": "at least ", "more_than": "more than ",
                    "up_to": "up to ", "less_than": "less than "}
@@ -60,13 +61,34 @@ def _n(value, digits: int = 0) -> str:
 
 
 def figure_text(qualifier, value, low=None, high=None, *, compact: bool = False, digits: int = 0) -> str:
-    """A figure in words: 'at least 5,600', 'about 280', '1,500–3,000' (compact: '≥5,600')."""
-    if qualifier == "range" or (_missing(value) and not _missing(low)):
-        return f"{_n(low, digits)}–{_n(high, digits)}"
-    if _missing(value) and not _missing(high):
-        value, qualifier = high, qualifier if qualifier in OPEN_QUALIFIERS else "up_to"
+    """A figure in words: 'at least 5,600', 'about 280', '1,500–3,000' (compact: '≥5,600'). An open
+    bound without a point value takes its bound: 'at least' the low end, 'up to' the high end."""
     words = QUALIFIER_SIGNS if compact else QUALIFIER_WORDS
+    has_range = not _missing(low) and not _missing(high)
+    if _missing(value):
+        if qualifier in ("at_least", "more_than") and not _missing(low):
+            value = low
+        elif qualifier in ("up_to", "less_than") and not _missing(high):
+            value = high
+        elif has_range or qualifier == "range":
+            return f"{_n(low, digits)}–{_n(high, digits)}"
+        else:
+            value = low if not _missing(low) else high
+    elif qualifier == "range" and has_range:
+        return f"{_n(low, digits)}–{_n(high, digits)}"
     return f"{words.get(qualifier or 'exact', '')}{_n(value, digits)}"
+
+
+def _percent(value):
+    return None if _missing(value) else value * 100
+
+
+def rate_text(qualifier, value, low, high) -> str:
+    """A share in per cent with its qualifier: '5%', '≥20%', '≤27%', '12–30%'; 'no rate' when unknown."""
+    if qualifier == "unbounded" or all(_missing(v) for v in (value, low, high)):
+        return "no rate"
+    point = None if qualifier in ("range", "at_least", "up_to") else value
+    return figure_text(qualifier, _percent(point), _percent(low), _percent(high), compact=True) + "%"
 
 
 def publication_label(publication_id: str, published_on) -> str:
@@ -176,7 +198,7 @@ def _best(con, metric: str, pubs: Publications) -> pd.DataFrame:
 
 
 def _rate_label(row) -> str:
-    rate = "no rate" if _missing(row.return_rate) else f"{row.return_rate:.0%}"
+    rate = rate_text(row.return_rate_qualifier, row.return_rate, row.return_rate_low, row.return_rate_high)
     returned = figure_text(row.returned_qualifier, row.returned, row.returned_low, row.returned_high, compact=True)
     travelled = figure_text(row.travelled_qualifier, row.travelled, row.travelled_low, row.travelled_high,
                             compact=True)
@@ -184,12 +206,21 @@ def _rate_label(row) -> str:
 
 
 def _return_rates(con, pubs: Publications) -> pd.DataFrame:
+    """One row per country: the share returned as a point, or a bar to its bound (hollow for an
+    open bound) and an error bar for a range, by the marts' interval rules."""
     frame = _query(con, "return_rates")
+    qualifier = frame["return_rate_qualifier"]
+    point = frame["return_rate"].where(~qualifier.isin(["range", "at_least", "up_to", "unbounded"]))
     frame = frame.assign(
+        qualifier=qualifier, value=point,
+        value_low=frame["return_rate_low"].where(qualifier == "range"),
+        value_high=frame["return_rate_high"].where(qualifier == "range"),
         publication=pubs.labels(frame["publication_id"]),
-        hollow=frame["returned_qualifier"].isin(OPEN_QUALIFIERS) | frame["travelled_qualifier"].isin(OPEN_QUALIFIERS),
-        label=[_rate_label(r) for r in frame.itertuples()],
-        label_at=frame["return_rate"].fillna(0))
+        hollow=qualifier.isin(["at_least", "up_to", "unbounded"]),
+        label=[_rate_label(r) for r in frame.itertuples()])
+    frame["bar_end"] = point.fillna(frame["return_rate_low"].where(qualifier != "up_to")).fillna(
+        frame["return_rate_high"].where(qualifier == "up_to"))
+    frame["label_at"] = frame["value_high"].fillna(frame["bar_end"]).fillna(0)
     return _iso(frame, "published_on")
 
 
@@ -200,7 +231,7 @@ def _per_million(con, pubs: Publications) -> pd.DataFrame:
     for measure in ("travelled", "returned"):
         part = wide[["country_iso3", "country_label", "publication_id", "published_on", "population",
                      "population_year", "population_basis"]].assign(
-            measure=measure, qualifier=wide[f"{measure}_qualifier"],
+            measure=measure, qualifier=wide[f"{measure}_per_million_qualifier"],
             value=wide[f"{measure}_per_million"], value_low=wide[f"{measure}_per_million_low"],
             value_high=wide[f"{measure}_per_million_high"], people=[
                 figure_text(q, v, lo, hi) for q, v, lo, hi in zip(
@@ -212,7 +243,7 @@ def _per_million(con, pubs: Publications) -> pd.DataFrame:
     frame = frame.assign(
         bar_end=frame["value"].fillna(frame["value_low"]).fillna(frame["value_high"]),
         label_at=frame["value_high"].fillna(frame["value"]).fillna(frame["value_low"]).fillna(0),
-        hollow=frame["qualifier"].isin(OPEN_QUALIFIERS),
+        hollow=frame["qualifier"].isin(OPEN_QUALIFIERS + ("unbounded",)),
         publication=pubs.labels(frame["publication_id"]))
     frame["shade"] = [0.08 if h else 0.45 if m == "returned" else 0.9 for h, m in zip(frame.hollow, frame.measure)]
     frame["label"] = [
@@ -258,8 +289,8 @@ def _bar_chart(frame: pd.DataFrame, pubs: Publications, *, x_title: str, x_forma
         x=alt.X("bar_end:Q", title=x_title, scale=x_scale, axis=axis), fill=colour, stroke=colour,
         fillOpacity=alt.condition("datum.hollow", alt.value(0.08), alt.value(0.9)))
     layers = [bars]
-    if "value_high" in frame and (frame["value_low"].notna() & frame["value_high"].notna()).any():
-        layers.append(base.transform_filter("datum.value_low != null && datum.value_high != null").mark_errorbar(
+    if (frame["qualifier"] == "range").any():
+        layers.append(base.transform_filter("datum.qualifier == 'range'").mark_errorbar(
             ticks=True, color=INK, thickness=1.5).encode(x=alt.X("value_low:Q", scale=x_scale, title=x_title),
                                                         x2="value_high:Q"))
     layers.append(base.mark_text(align="left", dx=4, fontSize=11, color=INK).encode(
@@ -281,8 +312,7 @@ def _top_chart(frame: pd.DataFrame, pubs: Publications, metric: str) -> alt.TopL
 def _rates_chart(frame: pd.DataFrame, pubs: Publications) -> alt.TopLevelMixin:
     tooltip = [alt.Tooltip("country_label:N", title="country"), alt.Tooltip("label:N", title="returned of travelled"),
                alt.Tooltip("publication:N", title="publication"), alt.Tooltip("published_on:N", title="published")]
-    chart = _bar_chart(frame.assign(bar_end=frame["return_rate"], value_low=None, value_high=None), pubs,
-                       x_title="returned ÷ travelled", x_format="%", tooltip=tooltip)
+    chart = _bar_chart(frame, pubs, x_title="returned ÷ travelled", x_format="%", tooltip=tooltip)
     return _responsive(chart, alt.Step(20))
 
 
@@ -303,7 +333,7 @@ def _per_million_chart(frame: pd.DataFrame, pubs: Publications) -> alt.TopLevelM
         x=alt.X("bar_end:Q", title="people per million inhabitants", scale=x_scale, axis=alt.Axis(tickCount=4)),
         fill=colour, stroke=colour,
         fillOpacity=alt.FillOpacity("shade:Q", scale=None))
-    ranges = base.transform_filter("datum.value_low != null && datum.value_high != null").mark_errorbar(
+    ranges = base.transform_filter("datum.qualifier == 'range'").mark_errorbar(
         ticks=True, color=INK).encode(x=alt.X("value_low:Q", scale=x_scale, title="people per million inhabitants"), x2="value_high:Q")
     labels = base.mark_text(align="left", dx=3, fontSize=10, color=INK).encode(
         x=alt.X("label_at:Q", scale=x_scale), text="label:N")

@@ -13,15 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from warehouse.load import open_writer
-
-__all__ = ["UNFINISHED", "mark_interrupted", "record_start"]
+__all__ = ["UNFINISHED", "has_unfinished", "mark_interrupted", "record_start"]
 
 UNFINISHED = ("running", "loaded", "completed", "partial", "failed", "published_failed")
 
 
 def record_start(db_path: Path, run, *, parameters_json: str) -> None:
     """Insert the run as 'running' before it changes anything."""
+    from warehouse.load import open_writer   # lazily: `ftf run`'s no-change answer imports this module
     con = open_writer(db_path)
     try:
         con.execute(
@@ -37,6 +36,7 @@ def mark_interrupted(db_path: Path, current_run_id: str) -> list[str]:
     Only call it while holding the writer lock: then no other run can still be going."""
     if not Path(db_path).exists():
         return []
+    from warehouse.load import open_writer
     con = open_writer(db_path)
     try:
         rows = con.execute(
@@ -48,3 +48,11 @@ def mark_interrupted(db_path: Path, current_run_id: str) -> list[str]:
     finally:
         con.close()
     return [r[0] for r in sorted(rows, key=lambda r: r[1])]
+
+
+def has_unfinished(con) -> bool:
+    """Whether a run was killed before its load committed (a 'running' row: it has no seq, so the last
+    run in commit order does not show it): the next run must then go through the flow, which marks
+    and names it. (A run killed after its load is the last run, with status 'loaded'.)"""
+    return bool(con.execute("select count(*) from meta.runs where status = 'running' "
+                            "and finished_at is null").fetchone()[0])

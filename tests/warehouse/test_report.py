@@ -78,8 +78,18 @@ def test_share_returned_has_labels_with_both_figures_and_their_qualifiers(charts
     page, _ = charts
     rates = {r["country_iso3"]: r for r in rows(page["return_rates"])}
     assert rates["USA"]["label"] == "5% (7 of 129)"
-    assert rates["BEL"]["label"].startswith("20% (>102 of ") and rates["BEL"]["hollow"]
+    # more than 102 of about 500: at least 20 % by the marts' interval rules, drawn hollow
+    assert rates["BEL"]["label"] == "≥20% (>102 of ~500)" and rates["BEL"]["hollow"]
+    assert rates["BEL"]["bar_end"] == pytest.approx(0.204)
     assert "text" in marks(page["return_rates"])
+
+
+@pytest.mark.parametrize("qualifier, value, low, high, text", [
+    ("exact", 0.054, 0.054, 0.054, "5%"), ("approx", 0.2, 0.2, 0.2, "~20%"), ("at_least", 0.204, 0.204, None, "≥20%"),
+    ("up_to", 0.274, 0.0, 0.274, "≤27%"), ("range", None, 0.12, 0.3, "12–30%"), ("unbounded", None, 0.0, None, "no rate"),
+    (None, None, None, None, "no rate")])
+def test_rate_text_keeps_the_qualifier_of_a_derived_share(qualifier, value, low, high, text):
+    assert report.rate_text(qualifier, value, low, high) == text
 
 
 def test_per_million_shows_a_missing_returned_figure_as_not_given_and_its_caption_counts_the_basis(home, charts):

@@ -155,6 +155,20 @@ def test_run_answers_before_prefect_when_nothing_changed(published):
     assert answer_before_prefect(home, parameters=PARAMETERS)[1] == answered[0]
 
 
+def test_a_run_that_never_finished_is_not_answered_before_prefect(published):
+    """A killed run (a 'running' row without finished_at) sends the next run through the flow, which
+    marks it interrupted and names it (warehouse/runs.py); once marked, the shortcut is back."""
+    from flows.pipeline import RunInfo, new_run_id
+    from warehouse.runs import mark_interrupted, record_start
+
+    home, _, _ = published
+    killed = RunInfo(run_id=new_run_id(), mode="mirror", started_at=dt.datetime.now(dt.timezone.utc), parameters={})
+    record_start(home.db, killed, parameters_json="{}")
+    assert answer_before_prefect(home, parameters=PARAMETERS) is None
+    assert mark_interrupted(home.db, "the-flow-run") == [killed.run_id]
+    assert answer_before_prefect(home, parameters=PARAMETERS) is not None
+
+
 def test_run_goes_through_the_flow_when_the_bundle_is_not_the_last_runs(published):
     home, first, last = published
     manifest = json.loads((home.published / MANIFEST).read_text())

@@ -1,0 +1,97 @@
+"""The large-dataset source kind (`kind = "events"`): a release file checked and handed to DuckDB.
+
+Nothing here reads the rows: the release is unzipped by streaming (if zipped), its first line is
+checked against the layout declared in source.toml, its publication date is settled, and
+warehouse/events.py loads it where the data is (DuckDB reading the file, pandera polars batches).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import email.utils
+import re
+from pathlib import Path
+
+from flows.catalog import Source
+from flows.countries import harmonise
+from flows.download import DownloadError, copy_member
+from flows.fetch import FetchResult
+from schemas.validate import SourceError
+from warehouse.events import EventRelease
+
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def layout(source: Source) -> list[tuple[str, str]]:
+    """The declared columns, in order: [(name, DuckDB type), ...]."""
+    return [(name, kind) for name, kind in source.raw["events"]["columns"]]
+
+
+def resolve_country(name: str) -> str | None:
+    """GED country name → ISO3: as written, else without its parenthesised former name
+    ("Yemen (North Yemen)" → Yemen, "DR Congo (Zaire)" → DR Congo)."""
+    for candidate in (name, re.sub(r"\s*\(.*\)\s*$", "", name)):
+        match = harmonise(candidate)
+        if match.iso3:
+            return match.iso3
+    return None
+
+
+def _first_line(path: Path) -> str:
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        return fh.readline(1 << 20).rstrip("\r\n")
+
+
+def has_header(source: Source, path: Path) -> bool:
+    """True when line 1 is the declared header, False when it is already an event (a release published
+    without a header row); a SourceError naming the first column that differs otherwise."""
+    expected = [name for name, _ in layout(source)]
+    fields = next(csv.reader([_first_line(path)]), [])
+    if [f.strip().lower() for f in fields] == expected:
+        return True
+    if len(fields) == len(expected) and fields[0].strip().isdigit():
+        return False
+    if len(fields) != len(expected):
+        raise SourceError(source.id, f"line 1: {len(fields)} columns where the {source.format} layout has "
+                                     f"{len(expected)} (expected a header starting {','.join(expected[:3])})")
+    col = next(i for i, (got, want) in enumerate(zip(fields, expected)) if got.strip().lower() != want)
+    raise SourceError(source.id, f"line 1, column {col + 1}: header {fields[col][:40]!r} where the layout has {expected[col]!r}")
+
+
+def publication_date(source: Source, fetched: FetchResult) -> dt.date:
+    """The release's publication date: the catalog's date for a known release URL, else the file's
+    Last-Modified, else the day it was fetched."""
+    for release in source.raw.get("releases", []):
+        if release["url"] == fetched.url:
+            return release["published_on"]
+    if fetched.last_modified:
+        try:
+            return email.utils.parsedate_to_datetime(fetched.last_modified).date()
+        except (TypeError, ValueError):
+            pass
+    return fetched.fetched_at.date()
+
+
+def prepare_release(source: Source, fetched: FetchResult) -> EventRelease:
+    """The release file to load (the CSV member of a zip is copied out by streaming into the raw store)."""
+    path = Path(fetched.raw_path)
+    with path.open("rb") as fh:
+        zipped = fh.read(4) == ZIP_MAGIC
+    notes = []
+    if zipped:
+        try:
+            member, _, path = copy_member(path, path.parent.parent)
+        except (DownloadError, OSError, ValueError) as exc:
+            raise SourceError(source.id, f"cannot read the zip: {exc}") from None
+        notes.append(f"read {member} from the zip")
+    header = has_header(source, path)
+    if not header:
+        notes.append("the file has no header row: read with the declared layout")
+    spec = source.raw["events"]
+    release = EventRelease(source_id=source.id, path=path, has_header=header,
+                           published_on=publication_date(source, fetched),
+                           quarantine_cap=int(spec.get("quarantine_cap_per_check", 100)),
+                           batch_rows=int(spec.get("validation_batch_rows", 1_000_000)),
+                           resolve_country=resolve_country)
+    release.notes.extend(notes)
+    return release
