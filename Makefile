@@ -10,10 +10,10 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 help:
 	@echo "make run    - set up .venv and run the main job on the embedded mirror (offline)"
 	@echo "make test   - set up .venv (and headless Chromium for the report test) and run the tests"
-	@echo "make server - local Prefect server and UI on http://127.0.0.1:4200 (leave it running)"
-	@echo "make deploy - create the ftf-process work pool and the refresh-daily / refresh-manual deployments"
+	@echo "make server - local Prefect server and UI on http://127.0.0.1:4200 (leave it running; PREFECT_PORT=4377 for another port)"
+	@echo "make deploy - create the ftf-process work pool, the refresh-daily / refresh-manual deployments and the alerts"
 	@echo "make worker - start a process worker that runs the deployments' flow runs"
-	@echo "make e2e    - end-to-end test on a real server and worker (about 2 minutes)"
+	@echo "make e2e    - end-to-end test on a real server, worker and browser (about 2 minutes on an idle machine)"
 	@echo "make faults - the fault matrix: hostile documents, HTTP, warehouse, SQL, kill -9 (prints case -> outcome)"
 	@echo "make bench-claims - precision/recall of the claim extractor on the labelled devset and held-out sentences"
 	@echo "make bench  - no-op and one-source runs against the Prefect floor (a few minutes; BENCH_ARGS=--cold)"
@@ -60,16 +60,23 @@ clean:
 
 # ---- Prefect: server, deployments, worker (README "Schedule it"; deploy/prefect.yaml) ----------
 # `make server` in one terminal, then `make deploy` and `make worker` in another.
+# PREFECT_HOST/PREFECT_PORT: where the server listens; PREFECT_PUBLIC_URL: where a browser reaches it
+# (the UI asks /ui-settings for its API address, which Prefect would otherwise take from port 4200).
+PREFECT_HOST ?= 127.0.0.1
 PREFECT_PORT ?= 4200
+PREFECT_PUBLIC_URL ?= http://$(PREFECT_HOST):$(PREFECT_PORT)
 deploy worker: export PREFECT_API_URL ?= http://127.0.0.1:$(PREFECT_PORT)/api
 
 server: setup
-	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+	PREFECT_SERVER_API_HOST=$(PREFECT_HOST) PREFECT_SERVER_API_PORT=$(PREFECT_PORT) \
+	PREFECT_UI_API_URL=$(PREFECT_PUBLIC_URL)/api PREFECT_UI_URL=$(PREFECT_PUBLIC_URL) \
+	$(BIN)/prefect server start --host $(PREFECT_HOST) --port $(PREFECT_PORT)
 
 deploy: setup
 	@$(BIN)/python -m flows.serve wait "$$PREFECT_API_URL" 30
 	$(BIN)/prefect work-pool create ftf-process --type process --overwrite
 	$(BIN)/prefect --no-prompt deploy --all --prefect-file deploy/prefect.yaml
+	$(BIN)/python -m flows.alerts apply deploy/automations.yaml
 
 # FTF_PROJECT_DIR: the checkout the deployments' pull step moves each flow run into.
 worker: export FTF_PROJECT_DIR ?= $(CURDIR)

@@ -15,24 +15,41 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # Fast start: at module level only typer, rich and flows.config. Each command imports what it
 # needs inside its body, so `ftf --help`, `ftf sql`, `ftf history` and `ftf sources` never load
 # Prefect, pandera or altair (tests/test_cli_imports.py); only `ftf run` pays for the flow.
+import logging  # noqa: E402
+
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from flows.config import paths as data_paths  # noqa: E402
 
+# rich_markup_mode=None: help texts are plain text ("[[vintages]]" stays as written)
 app = typer.Typer(help="ftf-warehouse: published figures on foreign terrorist fighters and returnees.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-console = Console()
-err = Console(stderr=True)
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
+# Off a terminal (a file, a pipe, a worker's log) Rich would squeeze tables to 80 columns and break
+# words: there the width is wide (or $COLUMNS), so rows stay whole and grep-able.
+OFF_TERMINAL_WIDTH = 240
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else OFF_TERMINAL_WIDTH)
+err = Console(stderr=True, soft_wrap=True)
+# the CLI prints each problem itself, once: a library logger ("ftf.fetch") without a handler of its
+# own would reach Python's last-resort handler and say it a second time on stderr
+logging.getLogger("ftf").addHandler(logging.NullHandler())
 
 EXAMPLE_QUERY = ("select country_iso3, publication_id, metric, value, value_low, value_high, qualifier "
                  "from core.figures where country_iso3 = 'TUN' order by reference_date")
 
 
 def fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+    """An expected error: one line on stderr (never wrapped, text escaped for Rich), then exit `code`."""
+    line = " ".join(str(message).split())
+    err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True, highlight=False)
     raise typer.Exit(code)
+
+
+def say(text: str, *, style: str | None = None, to=None) -> None:
+    """One line of user or file text on stdout (or `to`), escaped, never wrapped."""
+    (to or console).print(escape(text), style=style, soft_wrap=True, highlight=False)
 
 
 def _cell(value) -> str:
@@ -56,22 +73,197 @@ def _cell(value) -> str:
 
 
 def _table(title: str | None, columns: list[str], rows: list, *, max_width: int | None = 60) -> Table:
-    table = Table(title=title, show_lines=False)
+    """A Rich table whose title, headers and cells are plain text (no markup is interpreted)."""
+    from rich.text import Text
+
+    table = Table(title=Text(title) if title else None, show_lines=False)
     for c in columns:
-        table.add_column(str(c), overflow="fold", max_width=max_width)
+        table.add_column(Text(str(c)), overflow="fold", max_width=max_width)
     for row in rows:
-        table.add_row(*[_cell(v) for v in row])
+        table.add_row(*[Text(_cell(v)) for v in row])
     return table
 
 
-def _parse_overrides(values: list[str]) -> dict[str, str]:
+# ---------------------------------------------------------------------------------------- ftf run
+MODES = ("mirror", "live")
+SUMMARY_COLUMNS = {"source": "source", "fetch": "fetch", "result": "result", "rows loaded": "loaded",
+                   "rows quarantined": "quarantined", "versions opened": "opened", "versions closed": "closed"}
+WIDE_ENOUGH = 110   # a terminal at least this wide gets the summary as a table, else key=value lines
+
+
+def _parse_overrides(values: list[str], known: dict) -> dict[str, str]:
+    """--url ID=URL items, checked before anything starts: the form and the id. (A URL or path that
+    cannot be read fails that source in the run, once, with the reason: the run still records itself.)"""
     out = {}
     for item in values:
-        if "=" not in item:
-            fail(f"--url expects ID=URL, got {item!r}")
-        key, url = item.split("=", 1)
-        out[key.strip()] = url.strip()
+        key, sep, target = (part.strip() for part in item.partition("="))
+        if not sep or not key or not target:
+            fail(f"--url expects ID=URL (e.g. icsr_2015_01=https://example.org/file.csv), got {item!r}", 2)
+        if key not in known:
+            fail(f"--url {key}=...: unknown source {key!r} (ftf sources lists the ids)", 2)
+        out[key] = target
     return out
+
+
+def _checked_run_arguments(mode: str, source: list[str], url: list[str], accept_shrink: list[str]) -> dict[str, str]:
+    """Every argument of `ftf run` that can be wrong, checked in well under a second, before Prefect starts."""
+    from flows.catalog import CatalogError, load_catalog, select
+
+    if mode not in MODES:
+        fail(f"--mode must be mirror or live, not {mode!r}", 2)
+    try:
+        catalog = load_catalog()
+        select(catalog, list(source) or None)
+    except CatalogError as exc:
+        fail(str(exc), 2)
+    unknown = [i for i in accept_shrink if i not in catalog]
+    if unknown:
+        fail(f"--accept-shrink: unknown source(s): {', '.join(unknown)} (ftf sources lists the ids)", 2)
+    return _parse_overrides(url, catalog)
+
+
+def _final_stage(stage: str, detail: str) -> bool:
+    return stage == "validated" or (stage == "fetched" and detail in ("unchanged", "failed"))
+
+
+class PlainProgress:
+    """Progress as plain lines (stdout is a file or a pipe): one line per source event, each with
+    the seconds since the run started; no spinner frames, nothing rewritten."""
+
+    def __init__(self, stream):
+        import threading
+        import time
+
+        self._stream, self._lock, self._clock, self._started = stream, threading.Lock(), time.monotonic, time.monotonic()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+    def __call__(self, source_id: str, stage: str, detail: str) -> None:
+        with self._lock:
+            self._stream.write(f"{self._clock() - self._started:7.1f}s  {source_id:<28} {stage}: {detail}\n")
+            self._stream.flush()
+
+
+class SpinnerProgress:
+    """Progress on a terminal: one live row per source; its clock stops when the source is done."""
+
+    def __init__(self, target: Console):
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(SpinnerColumn(), TextColumn("{task.fields[source]:<28}", markup=False),
+                                  TextColumn("{task.description}", markup=False), TimeElapsedColumn(),
+                                  console=target, transient=False)
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._progress.__exit__(*exc)
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+    def __call__(self, source_id: str, stage: str, detail: str) -> None:
+        if source_id not in self._tasks:
+            self._tasks[source_id] = self._progress.add_task("", source=source_id, total=1)
+        done = _final_stage(stage, detail)
+        self._progress.update(self._tasks[source_id], description=f"{stage}: {detail}"[:90], completed=1 if done else 0)
+
+
+class NoProgress(PlainProgress):
+    """--json: nothing but the JSON document on stdout."""
+
+    def __call__(self, source_id: str, stage: str, detail: str) -> None:
+        return None
+
+
+def _progress_for(as_json: bool):
+    if as_json:
+        return NoProgress(sys.stderr)
+    return SpinnerProgress(console) if console.is_terminal else PlainProgress(sys.stdout)
+
+
+def _own_message(source_id: str, message: str) -> str:
+    """A source's error without its id repeated in front (the line already starts with the id)."""
+    prefix = f"{source_id}: "
+    while message.startswith(prefix):
+        message = message[len(prefix):]
+    return message
+
+
+def _explain_note(note: str, failed: bool) -> str:
+    """Say whether a schema-drift note needs anything doing."""
+    if "schema drift" not in note:
+        return note
+    if failed:
+        return f"{note} (this document failed: its extractor or raw model needs updating for the new layout)"
+    return (f"{note} (informational: the document loaded and its rows passed their checks; "
+            f"nothing to do)")
+
+
+def _summary_lines(result: dict) -> list[str]:
+    """The run summary as key=value lines: never wrapped, never a broken word, easy to grep."""
+    lines = [f"run={result['run_id']} status={result['status']}"]
+    for r in result["sources"]:
+        lines.append(" ".join(f"{key}={r[name]}" for name, key in SUMMARY_COLUMNS.items()))
+    return lines
+
+
+def _print_summary(result: dict) -> None:
+    rows = result["sources"]
+    if console.is_terminal and console.width >= WIDE_ENOUGH:
+        table = _table(f"Run {result['run_id']}: {result['status']}", list(SUMMARY_COLUMNS.values()),
+                       [[r[c] for c in SUMMARY_COLUMNS] for r in rows], max_width=None)
+        for column in table.columns:
+            column.no_wrap = True
+        console.print(table)
+    else:
+        for line in _summary_lines(result):
+            say(line)
+    for r in rows:
+        if r["error"]:
+            failed = r["result"] == "failed"
+            message = f"{r['source']}: {_explain_note(_own_message(r['source'], r['error']), failed)}"
+            say(message, style="red" if failed else "yellow", to=err if failed else console)
+
+
+def _report_path(result: dict) -> Path | None:
+    """The published report: this run's, or the one still current when the run published nothing new."""
+    from warehouse.report import REPORT
+
+    report = Path(result.get("published") or data_paths().published) / REPORT
+    return report if report.exists() or result.get("published") else None
+
+
+def _print_result(result: dict) -> None:
+    for gone in result.get("interrupted") or []:
+        say(f"run {gone} never finished (interrupted); marked 'interrupted' in meta.runs", style="yellow", to=err)
+    _print_summary(result)
+    if result["replayed"]:
+        say(f"Replayed {len(result['replayed'])} embedded vintages first (fresh warehouse): "
+            + ", ".join(f"{r['source']} {r.get('recorded_from', r.get('valid_from'))}" for r in result["replayed"]))
+    for r in result["replayed"]:
+        for note in r["notes"]:
+            say(f"{r['source']} {r['vintage']}: {_explain_note(note, r['status'] == 'failed')}", style="yellow")
+    say(result.get("message") or "Marts rebuilt: "
+        + (", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()) or "none"))
+    say(f"Pipeline work inside the flow: {result['seconds']:.1f} s")
+    say(f"Warehouse: {result['warehouse']}  (try: ftf sql \"{EXAMPLE_QUERY}\")")
+    if result["published"]:
+        say(f"Published bundle: {result['published']}")
+    if result.get("publish_error"):
+        say(f"error: {result['publish_error']}", style="bold red", to=err)
+    if _report_path(result):
+        say(f"Report: {_report_path(result)}  (open it in a browser)", style="bold")
 
 
 @app.command()
@@ -86,71 +278,51 @@ def run(
                                              help="Also deliver the bundle here: a path or fsspec URL (s3://, file://, ...)"),
     accept_shrink: list[str] = typer.Option([], "--accept-shrink", metavar="ID",
                                             help="Load this source even if its new document is much smaller (repeatable)"),
+    as_json: bool = typer.Option(False, "--json", help="Print the run's result as one JSON document (for machines)"),
 ) -> None:
     """Fetch, validate and load the sources, rebuild the marts and publish the bundle."""
-    if mode not in ("mirror", "live"):
-        fail(f"--mode must be mirror or live, not {mode!r}")
-    if _answered_before_prefect(mode, force=force, options=[source, url, publish_to, not publish, accept_shrink]):
+    overrides = _checked_run_arguments(mode, source, url, accept_shrink)
+    # Prefect's console handler stays quiet: this command prints each event and each problem once
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    # Prefect's temporary server gets 20 s to start by default: too little on a busy machine
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if _answered_before_prefect(mode, force=force, options=[source, url, publish_to, not publish, accept_shrink],
+                                as_json=as_json):
         return
-    from rich.markup import escape
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from flows import pipeline
     from flows.catalog import CatalogError
-    from flows.refresh import refresh
+    from flows.refresh import refresh, run_trigger
     from warehouse.db import WarehouseBusy
 
-    overrides = _parse_overrides(url)
-    with Progress(SpinnerColumn(), TextColumn("[bold]{task.fields[source]:<28}"), TextColumn("{task.description}"),
-                  TimeElapsedColumn(), console=console, transient=False) as progress:
-        tasks: dict[str, int] = {}
-
-        def show(source_id: str, stage: str, detail: str) -> None:
-            if source_id not in tasks:
-                tasks[source_id] = progress.add_task("", source=source_id, total=None)
-            progress.update(tasks[source_id], description=escape(f"{stage}: {detail}"[:90]))
-
-        pipeline.PROGRESS = show
+    with _progress_for(as_json) as progress:
+        pipeline.PROGRESS = progress
         try:
-            result = refresh(sources=source or None, mode=mode, url_overrides=overrides, force=force,
-                             publish=publish, trigger="cli", wait_for_writer_seconds=wait, publish_to=publish_to,
-                             accept_shrink=accept_shrink)
+            with run_trigger("cli"):
+                result = refresh(sources=list(source) or None, mode=mode, url_overrides=overrides, force=force,
+                                 publish=publish, wait_for_writer_seconds=wait, publish_to=publish_to,
+                                 accept_shrink=list(accept_shrink) or None)
         except (CatalogError, WarehouseBusy, ValueError) as exc:
             progress.stop()
             fail(str(exc), 2)
+        except RuntimeError as exc:
+            if "ephemeral Prefect API server" not in str(exc):
+                raise
+            progress.stop()
+            fail("Prefect's temporary server did not start in time (a busy machine?): try again, set "
+                 "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS higher, or start `make server` and set "
+                 "PREFECT_API_URL=http://127.0.0.1:4200/api", 3)
         finally:
             pipeline.PROGRESS = pipeline._no_progress
-    rows = result["sources"]
-    columns = ["source", "fetch", "result", "rows loaded", "rows quarantined", "versions opened", "versions closed"]
-    console.print(_table(f"Run {result['run_id']}: {result['status']}", columns,
-                         [[r[c] for c in columns] for r in rows], max_width=32))
-    # errors and notes quote documents: escaped, never read as Rich markup
-    for gone in result.get("interrupted") or []:
-        err.print(f"[yellow]run {escape(gone)} never finished (interrupted); marked 'interrupted' in meta.runs[/]")
-    for r in rows:
-        if r["error"]:
-            (err if r["result"] == "failed" else console).print(
-                f"[{'red' if r['result'] == 'failed' else 'yellow'}]{escape(r['source'])}[/]: {escape(r['error'])}")
-    if result["replayed"]:
-        console.print(f"Replayed {len(result['replayed'])} embedded vintages first (fresh warehouse): "
-                      + ", ".join(f"{r['source']} {r['recorded_from']}" for r in result["replayed"]))
-        for r in result["replayed"]:
-            for note in r["notes"]:
-                console.print(f"[yellow]{escape(r['source'])} {escape(r['vintage'])}[/]: {escape(note)}")
-    console.print(result.get("message") or "Marts rebuilt: "
-                  + (", ".join(f"{k} ({v} rows)" for k, v in result["marts"].items()) or "none"))
-    console.print(f"Pipeline work inside the flow: {result['seconds']:.1f} s")
-    console.print(f"Warehouse: [bold]{result['warehouse']}[/]")
-    if result["published"]:
-        console.print(f"Published bundle: [bold]{result['published']}[/]")
-    if result.get("publish_error"):
-        err.print(f"[bold red]error:[/] {escape(result['publish_error'])}", soft_wrap=True)
-    console.print(f"Try: ftf sql \"{EXAMPLE_QUERY}\"")
+    report = _report_path(result)
+    if as_json:
+        sys.stdout.write(json.dumps(dict(result, report=str(report) if report else None), default=str) + "\n")
+    else:
+        _print_result(result)
     if result["status"] in ("failed", "published_failed"):
         raise typer.Exit(1)
 
 
-def _answered_before_prefect(mode: str, *, force: bool, options: list) -> bool:
+def _answered_before_prefect(mode: str, *, force: bool, options: list, as_json: bool = False) -> bool:
     """A plain `ftf run` in mirror mode (no --source, --url, --force, --no-publish, --publish-to,
     --accept-shrink): when nothing changed since the last run and its bundle is published, record an
     'unchanged' run and say so without starting Prefect (flows/state.py). False: the run goes
@@ -162,7 +334,15 @@ def _answered_before_prefect(mode: str, *, force: bool, options: list) -> bool:
     answered = answer_before_prefect(data_paths(), parameters={
         "sources": [], "mode": "mirror", "url_overrides": {}, "force": False, "publish": True, "publish_to": None})
     if answered:
-        console.print(f"Run {answered[0]}: nothing changed since run {answered[1]}; published bundle is current")
+        report = _report_path({"published": None})
+        message = f"nothing changed since run {answered[1]}; published bundle is current"
+        if as_json:
+            sys.stdout.write(json.dumps({"run_id": answered[0], "status": "unchanged", "message": message,
+                                         "report": str(report) if report else None}) + "\n")
+        else:
+            say(f"Run {answered[0]}: {message}")
+            if report:
+                say(f"Report: {report}  (open it in a browser)", style="bold")
     return answered is not None
 
 
@@ -256,22 +436,45 @@ def backfill(
     rebuild: bool = typer.Option(False, help="Drop this source's history first and replay it from scratch"),
 ) -> None:
     """Replay a source's embedded vintages in order, valid from each vintage's publication date."""
-    from flows import pipeline
     from flows.catalog import CatalogError, load_catalog, select
+
+    try:
+        (source,) = select(load_catalog(), [source_id])
+    except CatalogError as exc:
+        fail(str(exc), 2)
+    if not source.vintages:   # said before the heavy imports: an argument error answers at once
+        fail(f"{source_id}: source.toml lists no [[vintages]] to replay", 2)
+    from flows import pipeline
     from warehouse.db import WarehouseBusy, writer_lock
 
     where = data_paths()
     try:
-        (source,) = select(load_catalog(), [source_id])
         with writer_lock(where.lock):
             results = pipeline.backfill(source, where, rebuild=rebuild)
-    except (CatalogError, WarehouseBusy, pipeline.BackfillError) as exc:
+    except (WarehouseBusy, pipeline.BackfillError) as exc:
         fail(str(exc), 2)
     cols = ["vintage", "recorded_from", "status", "opened", "closed", "error"]
     console.print(_table(f"Backfill {source_id}", cols, [[r[c] for c in cols] for r in results]))
     for r in results:
         for note in r["notes"]:
-            console.print(f"[yellow]{r['vintage']}[/]: {note}")
+            say(f"{r['vintage']}: {_explain_note(note, r['status'] == 'failed')}", style="yellow")
+
+
+def _figure_value(row) -> str:
+    """A figure's number as published: the point value, else the range, else the share."""
+    if _cell(row.get("value")):
+        return _cell(row["value"])
+    low, high = _cell(row.get("value_low")), _cell(row.get("value_high"))
+    if low or high:
+        return f"{low}–{high}"
+    return f"{_cell(row.get('share'))} share" if _cell(row.get("share")) else ""
+
+
+def _recorded(row) -> str:
+    """When the warehouse held this version: from → to (or 'current')."""
+    start = row.get("recorded_from", row.get("valid_from"))
+    end = row.get("recorded_to", row.get("valid_to"))
+    return f"{_cell(start)} → {_cell(end) or 'current'}"
 
 
 @app.command()
@@ -280,7 +483,10 @@ def history(
     metric: Optional[str] = typer.Option(None, "--metric", "-m", help="Only this metric (travelled, returned, ...)"),
     format: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
 ) -> None:
-    """Every version of every figure for a country or region, with publication and validity."""
+    """Every version of every figure for a country or region: source, publication, review status and validity."""
+    if format not in ("table", "csv", "json"):
+        fail(f"--format must be table, csv or json, not {format!r}", 2)
+    _open_read_only().close()   # no warehouse, or a run holding it: said before the heavy imports
     from flows.countries import harmonise
     from flows.harmonise import region_codes
     from warehouse.changes import area_history
@@ -289,10 +495,24 @@ def history(
     frame = _read(lambda con: area_history(con, code, metric))
     if frame.empty:
         fail(f"no figures for {area!r} ({code}){' and metric ' + metric if metric else ''}", 2)
-    cols = ["metric", "publication_id", "reference_date", "qualifier", "value", "value_low", "value_high",
-            "review_status", "recorded_from", "recorded_to", "closed_reason"]
-    _print_frame(frame, cols if format == "table" else list(frame.columns), format,
-                 title=f"{code}: {len(frame)} versions")
+    if format != "table":
+        _print_frame(frame, list(frame.columns), format)
+        return
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    columns = ["source", "publication", "metric", "reference date", "qualifier", "value", "review", "recorded"]
+    rows = [[r["source_id"], r["publication_id"], r["metric"] + (f" ({r['variant']})" if r.get("variant") else ""),
+             r["reference_date"], r["qualifier"], _figure_value(r), r["review_status"], _recorded(r)]
+            for r in records]
+    if "closed_reason" in frame.columns:
+        columns.append("closed because")
+        for row, r in zip(rows, records):
+            row.append(r["closed_reason"] or "")
+    current = sum(r.get("recorded_to", r.get("valid_to")) is None for r in records)
+    console.print(_table(f"{code}: {len(frame)} versions ({current} current)", columns, rows))
+
+
+class ReversedRuns(ValueError):
+    pass
 
 
 @app.command()
@@ -302,21 +522,33 @@ def diff(
     format: str = typer.Option("table", "--format", "-f", help="table, csv or json"),
     limit: int = typer.Option(100, help="Rows shown in table format (csv/json give all)"),
 ) -> None:
-    """What changed between two runs: added / revised / closed figures, population values and countries."""
-    from warehouse.changes import UnknownRun, diff_counts, diff_runs
+    """What changed between two runs: added / revised (with the columns that changed) / closed rows."""
+    if format not in ("table", "csv", "json"):
+        fail(f"--format must be table, csv or json, not {format!r}", 2)
+    _open_read_only().close()   # no warehouse, or a run holding it: said before the heavy imports
+    from warehouse.changes import UnknownRun, diff_counts, diff_runs, run_seq
+
+    def changes(con):
+        if run_seq(con, run_a) > run_seq(con, run_b):
+            raise ReversedRuns(f"run {run_a} came after run {run_b}: give the earlier run first "
+                               f"(ftf diff {run_b} {run_a})")
+        return diff_runs(con, run_a, run_b)
 
     try:
-        frame = _read(lambda con: diff_runs(con, run_a, run_b))
-    except UnknownRun as exc:
+        frame = _read(changes)
+    except (UnknownRun, ReversedRuns) as exc:
         fail(str(exc), 2)
-    if format == "table":
-        counts = diff_counts(frame)
-        console.print(_table(f"Changes {run_a} → {run_b}", list(counts.columns), counts.values.tolist()))
-        shown = frame.head(limit)
-        _print_frame(shown, ["table", "change", "what", "old_value", "new_value", "closed_reason"], format,
-                     title=f"Rows ({len(shown)} of {len(frame)}; --format csv for all)")
+    if format != "table":
+        _print_frame(frame, list(frame.columns), format)
         return
-    _print_frame(frame, list(frame.columns), format)
+    if frame.empty:
+        say(f"no changes between run {run_a} and run {run_b}")
+        return
+    counts = diff_counts(frame)
+    console.print(_table(f"Changes {run_a} → {run_b}", list(counts.columns), counts.values.tolist()))
+    shown = frame.head(limit)
+    _print_frame(shown, ["table", "change", "what", "changed_columns", "old_value", "new_value", "closed_reason"], format,
+                 title=f"Rows ({len(shown)} of {len(frame)}; --format csv for all)")
 
 
 @app.command()
@@ -343,7 +575,7 @@ def claims(
     from flows.fetch import fetch_source
 
     if format not in ("jsonl", "table"):
-        fail(f"--format must be jsonl or table, not {format!r}")
+        fail(f"--format must be jsonl or table, not {format!r}", 2)
     with tempfile.TemporaryDirectory() as tmp:
         got = fetch_source("claims", location, mode="live", raw_store=Path(tmp))
     if got.status == "failed":

@@ -5,8 +5,10 @@ Orchestration only: each task calls a plain function from flows.pipeline / wareh
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -17,7 +19,7 @@ from prefect.context import FlowRunContext
 from prefect.runtime import deployment as prefect_deployment
 from prefect.runtime import flow_run as prefect_flow_run
 from prefect.states import Failed
-from pydantic import Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from flows import pipeline
 from flows.catalog import Source, load_catalog, select
@@ -37,6 +39,68 @@ from warehouse.runs import mark_interrupted, record_start
 from warehouse.report import REPORT, report_extra, report_markdown
 
 Trigger = Literal["manual", "schedule", "cli", "test"]
+
+
+# ----------------------------------------------------------------------------------------- run form
+# The flow's parameters, as the Prefect UI's run form shows them (Deployments → Run → Custom run):
+# each with a title, a description and, where there is one, the list of choices. `trigger` is not
+# among them: who started a run is Prefect's to say (effective_trigger), or the caller's (run_trigger).
+def _form(title: str, description: str, **constraints) -> Field:
+    # Prefect titles each field with the parameter's name (and the docstring); json_schema_extra has the last word
+    return Field(title=title, description=description, json_schema_extra={"title": title, "description": description},
+                 **constraints)
+
+
+def _empty_if_none(value):
+    return [] if value is None else value
+
+
+SourceId = Literal[tuple(sorted(load_catalog()))]  # the catalog's ids: a multi-select on the form
+SourcesParameter = Annotated[list[SourceId], BeforeValidator(_empty_if_none), _form(
+    "Sources", "Catalog ids to refresh; leave empty to refresh every source.")]
+ModeParameter = Annotated[Literal["mirror", "live"], _form(
+    "Mode", "mirror: the copies embedded in the repository (offline); live: the publishers' URLs.")]
+UrlOverridesParameter = Annotated[dict[str, str] | None, _form(
+    "URL overrides", 'Per source, a URL or local path to fetch instead, e.g. {"icsr_2015_01": "https://..."}.')]
+ForceParameter = Annotated[bool, _form("Force", "Re-extract and reload even documents that have not changed.")]
+PublishParameter = Annotated[bool, _form("Publish", "Export the marts to the published bundle (data/published/).")]
+HomeParameter = Annotated[str | None, _form(
+    "Data folder", "Where the warehouse lives (default: the worker's $FTF_HOME, else the project's data/).")]
+WaitParameter = Annotated[float, _form(
+    "Wait for the writer (seconds)", "If another run is writing the warehouse, wait this long for it to finish, "
+    "then fail with a clear message (a run that never got the lock writes nothing).", ge=0)]
+PublishToParameter = Annotated[str | None, _form(
+    "Also publish to", "Also deliver the bundle to this path or fsspec URL (e.g. s3://bucket/ftf).")]
+AcceptShrinkParameter = Annotated[list[SourceId], BeforeValidator(_empty_if_none), _form(
+    "Accept shrinking documents", "Sources whose new document may be much smaller than the last one (waives "
+    "their min_rows and max_closed_share assertions; README \"Safety and failure\").")]
+
+
+class RefreshParameters(BaseModel):
+    """The run form of `refresh`: the flow's signature uses these very fields (a test checks it)."""
+    sources: SourcesParameter = None
+    mode: ModeParameter = "mirror"
+    url_overrides: UrlOverridesParameter = None
+    force: ForceParameter = False
+    publish: PublishParameter = True
+    home: HomeParameter = None
+    wait_for_writer_seconds: WaitParameter = 0.0
+    publish_to: PublishToParameter = None
+    accept_shrink: AcceptShrinkParameter = None
+
+
+_TRIGGER: contextvars.ContextVar[str] = contextvars.ContextVar("ftf_run_trigger", default="cli")
+
+
+@contextlib.contextmanager
+def run_trigger(trigger: Trigger) -> Iterator[None]:
+    """Record runs started inside this block with `trigger` (outside a deployment: 'cli' for
+    `ftf run`, 'test' in tests); a deployment run gets its trigger from Prefect."""
+    token = _TRIGGER.set(trigger)
+    try:
+        yield
+    finally:
+        _TRIGGER.reset(token)
 
 
 @task(name="fetch", retries=2, retry_delay_seconds=[2, 10], retry_jitter_factor=0.5,
@@ -120,7 +184,7 @@ def publish_task(db_path, target, run_id: str, publish_to: str | None = None, so
 
 
 def effective_trigger(requested: str) -> str:
-    """The trigger recorded in meta.runs. Outside a deployment it is the `trigger` parameter; in a
+    """The trigger recorded in meta.runs. Outside a deployment it is the caller's (run_trigger); in a
     deployment run Prefect knows: 'schedule' if its scheduler created the run, otherwise 'manual'
     (someone pressed Run, or `prefect deployment run`), whatever the deployment's default says."""
     ctx = FlowRunContext.get()
@@ -144,9 +208,12 @@ def _hold_writer_lock(stack: contextlib.ExitStack, where, wait_seconds: float, l
     holder = where.lock.read_text(encoding="utf-8", errors="replace").strip() or "another process"
     logger.warning("Another run is writing the warehouse (%s); waiting up to %.0f s for it to finish.",
                    holder, wait_seconds)
+    pipeline.PROGRESS("warehouse", "waiting", f"another run is writing the warehouse ({holder}); "
+                                              f"waiting up to {wait_seconds:.0f} s")   # `ftf run` shows it
     waited = time.monotonic()
     stack.enter_context(writer_lock(where.lock, wait_seconds=wait_seconds))
     logger.info("Writer lock acquired after %.1f s.", time.monotonic() - waited)
+    pipeline.PROGRESS("warehouse", "lock", f"acquired after {time.monotonic() - waited:.1f} s")
 
 
 def _known_overrides(catalog: dict, url_overrides: dict[str, str] | None) -> dict[str, str]:
@@ -236,34 +303,19 @@ def _rebuild_after_loading(where, run: pipeline.RunInfo, catalog: dict, outcomes
 
 @flow(name="refresh", log_prints=True)
 def refresh(
-    sources: list[str] | None = None,
-    mode: Literal["mirror", "live"] = "mirror",
-    url_overrides: dict[str, str] | None = None,
-    force: bool = False,
-    publish: bool = True,
-    trigger: Trigger = "cli",
-    home: str | None = None,
-    wait_for_writer_seconds: Annotated[float, Field(ge=0)] = 0.0,
-    publish_to: str | None = None,
-    accept_shrink: list[str] | None = None,
+    sources: SourcesParameter = None,
+    mode: ModeParameter = "mirror",
+    url_overrides: UrlOverridesParameter = None,
+    force: ForceParameter = False,
+    publish: PublishParameter = True,
+    home: HomeParameter = None,
+    wait_for_writer_seconds: WaitParameter = 0.0,
+    publish_to: PublishToParameter = None,
+    accept_shrink: AcceptShrinkParameter = None,
 ) -> dict:
     """Refresh sources, load them as one snapshot, rebuild the marts and publish the bundle.
 
-    Args:
-        sources: catalog ids to refresh (empty = all sources).
-        mode: 'mirror' reads the copies embedded in the repository (offline); 'live' fetches the publishers' URLs.
-        url_overrides: per-source URL (or local path) to fetch instead, e.g. {"icsr_2015_01": "https://..."}.
-        force: re-extract and reload even when a document is unchanged.
-        publish: export the marts to data/published/ after loading.
-        trigger: who started the run, recorded in meta.runs (manual, schedule, cli, test). In a deployment
-            run Prefect decides: 'schedule' when its scheduler created the run, else 'manual'.
-        home: data folder (default: $FTF_HOME, else the project's data/).
-        wait_for_writer_seconds: if another run is writing the warehouse, wait this long for it to finish,
-            then fail with a clear message (nothing is written by a run that never got the lock).
-        publish_to: also deliver the published bundle to this path or fsspec URL (e.g. s3://bucket/ftf);
-            the bundle there moves to previous/ and manifest.json is written last.
-        accept_shrink: source ids whose new document may shrink (waives their min_rows and max_closed_share
-            assertions, see README "Safety and failure").
+    The parameters (titles, descriptions, choices) are RefreshParameters above: the UI's run form.
     """
     logger = get_run_logger()
     clock = time.monotonic()
@@ -281,7 +333,7 @@ def refresh(
         # the run starts once it holds the lock, so versions it opens are never older than the last run's
         started = dt.datetime.now(dt.timezone.utc)
         run = pipeline.RunInfo(
-            run_id=pipeline.new_run_id(started), mode=mode, started_at=started, trigger=effective_trigger(trigger),
+            run_id=pipeline.new_run_id(started), mode=mode, started_at=started, trigger=effective_trigger(_TRIGGER.get()),
             parameters={"sources": sources or [], "mode": mode, "url_overrides": overrides, "force": force,
                         "publish": publish, "publish_to": publish_to, "accept_shrink": accept_shrink or []},
             flow_run_id=str(prefect_flow_run.id) if prefect_flow_run.id else None,

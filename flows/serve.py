@@ -27,8 +27,8 @@ WAIT_FOR_WRITER_SECONDS = 900   # a deployment run waits this long for another r
 
 # Deployment name -> default parameters; deploy/prefect.yaml says the same (a test checks it).
 DEPLOYMENTS = {
-    "refresh-daily": {"mode": "live", "trigger": "schedule", "wait_for_writer_seconds": WAIT_FOR_WRITER_SECONDS},
-    "refresh-manual": {"mode": "mirror", "trigger": "manual", "wait_for_writer_seconds": WAIT_FOR_WRITER_SECONDS},
+    "refresh-daily": {"mode": "live", "wait_for_writer_seconds": WAIT_FOR_WRITER_SECONDS},
+    "refresh-manual": {"mode": "mirror", "wait_for_writer_seconds": WAIT_FOR_WRITER_SECONDS},
 }
 
 

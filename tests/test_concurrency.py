@@ -33,7 +33,7 @@ PAUSED_RUN = textwrap.dedent("""
     from pathlib import Path
 
     from flows import pipeline
-    from flows.refresh import refresh
+    from flows.refresh import refresh, run_trigger
 
     ready, go, home = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
     original = pipeline.replay_vintages_if_new
@@ -48,7 +48,8 @@ PAUSED_RUN = textwrap.dedent("""
         return original(*args, **kwargs)
 
     pipeline.replay_vintages_if_new = paused
-    result = refresh(home=home, sources=["icsr_2015_01"], trigger="test")
+    with run_trigger("test"):
+        result = refresh(home=home, sources=["icsr_2015_01"])
     print("RESULT " + json.dumps({"run_id": result["run_id"], "status": result["status"]}))
 """ % BOUND)
 

@@ -12,9 +12,10 @@ from tests.helpers import query
 
 @pytest.fixture(scope="module")
 def first_run(prefect_harness, tmp_path_factory):
-    from flows.refresh import refresh
+    from flows.refresh import refresh, run_trigger
     home = paths(tmp_path_factory.mktemp("flow") / "data")
-    result = refresh(home=str(home.home), trigger="test")
+    with run_trigger("test"):
+        result = refresh(home=str(home.home))
     return home, result
 
 
@@ -76,12 +77,13 @@ def test_bundle_manifest_matches_parquet(first_run):
 
 
 def test_second_run_on_unchanged_input_adds_no_version(first_run):
-    from flows.refresh import refresh
+    from flows.refresh import refresh, run_trigger
     home, _ = first_run
     tables = ["history.figures", "history.population", "history.countries", "meta.quarantine", "meta.validation"]
     before = {t: query(home.db, f"select count(*) from {t}")[0][0] for t in tables}
     runs_before = query(home.db, "select count(*) from meta.runs")[0][0]
-    result = refresh(home=str(home.home), trigger="test")
+    with run_trigger("test"):
+        result = refresh(home=str(home.home))
     after = {t: query(home.db, f"select count(*) from {t}")[0][0] for t in tables}
     assert after == before
     assert query(home.db, "select count(*) from meta.runs")[0][0] == runs_before + 1
@@ -95,14 +97,15 @@ def test_second_run_on_unchanged_input_adds_no_version(first_run):
 
 
 def test_failing_source_does_not_stop_others_and_keeps_its_snapshot(first_run, tmp_path):
-    from flows.refresh import refresh
+    from flows.refresh import refresh, run_trigger
     home, _ = first_run
     broken = tmp_path / "icsr_truncated.csv"
     broken.write_text("country,countrycode,icsr.date,icsr.low,icsr.high,icsr.mean\nafghanistan,AFG,2015")
     before = query(home.db, "select count(*) from core.figures where source_id='icsr_2015_01'")[0][0]
     bundle_before = (home.published / "manifest.json").read_text()
-    result = refresh(home=str(home.home), sources=["icsr_2015_01", "icsr_2013_12"],
-                     url_overrides={"icsr_2015_01": str(broken)}, force=True, trigger="test")
+    with run_trigger("test"):
+        result = refresh(home=str(home.home), sources=["icsr_2015_01", "icsr_2013_12"],
+                         url_overrides={"icsr_2015_01": str(broken)}, force=True)
     by_source = {r["source"]: r for r in result["sources"]}
     assert result["status"] == "partial"
     assert by_source["icsr_2015_01"]["result"] == "failed"

@@ -19,12 +19,14 @@ def test_a_deleted_source_folder_is_withdrawn_by_the_next_run(prefect_harness, t
         shutil.copytree(SOURCES_DIR / source_id, sources / source_id)
     monkeypatch.setattr(refresh_module, "load_catalog", lambda: load_catalog(sources))
     home = paths(tmp_path / "data")
-    refresh_module.refresh(home=str(home.home), trigger="test", publish=False)
+    with refresh_module.run_trigger("test"):
+        refresh_module.refresh(home=str(home.home), publish=False)
     current = query(home.db, "select count(*) from core.figures where source_id = ?", [DELETED])[0][0]
     assert current > 0
 
     shutil.rmtree(sources / DELETED)
-    result = refresh_module.refresh(home=str(home.home), trigger="test", publish=False)
+    with refresh_module.run_trigger("test"):
+        result = refresh_module.refresh(home=str(home.home), publish=False)
     by_source = {r["source"]: r for r in result["sources"]}
     assert by_source[DELETED]["result"] == "withdrawn"
     assert by_source[DELETED]["versions closed"] == current

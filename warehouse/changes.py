@@ -4,9 +4,12 @@ revised, withdrawn, removed_from_source, rejected_in_review)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: `ftf diff` can refuse a run id without it
+    import pandas as pd
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
@@ -66,8 +69,26 @@ def diff_runs(con: duckdb.DuckDBPyConnection, run_a: str, run_b: str) -> pd.Data
             describe=spec["describe"], old_value=spec["value"].format(t="a"), new_value=spec["value"].format(t="b"))
         frame = con.execute(sql, {"seq_a": seq_a, "seq_b": seq_b}).df()
         frame.insert(0, "table", kind)
-        frames.append(frame)
+        frame["changed_columns"] = [changed_columns(old, new) for old, new in zip(frame["old_row"], frame["new_row"])]
+        frames.append(frame.drop(columns=["old_row", "new_row"]))
+    import pandas as pd
+
     return pd.concat(frames, ignore_index=True)
+
+
+# bookkeeping of a version, not what a source said: never reported as "changed"
+VERSION_COLUMNS = {"key_hash", "row_hash", "valid_from", "valid_to", "recorded_from", "recorded_to",
+                   "opened_by_run", "closed_by_run", "closed_reason", "run_id"}
+
+
+def changed_columns(old_row: str | None, new_row: str | None) -> str:
+    """The columns whose values differ between two versions of a row (JSON objects), comma-separated."""
+    import json
+
+    if not isinstance(old_row, str) or not isinstance(new_row, str):
+        return ""
+    old, new = json.loads(old_row), json.loads(new_row)
+    return ", ".join(c for c in new if c not in VERSION_COLUMNS and old.get(c) != new.get(c))
 
 
 def diff_counts(diff: pd.DataFrame) -> pd.DataFrame:
@@ -83,11 +104,11 @@ def diff_markdown(diff: pd.DataFrame, run_a: str, run_b: str, *, limit: int = 50
     lines = [f"# Changes from run `{run_a}` to run `{run_b}`", "", "| table | added | revised | closed |",
              "|---|---:|---:|---:|"]
     lines += [f"| {r.table} | {r.added} | {r.revised} | {r.closed} |" for r in counts.itertuples()]
-    lines += ["", f"## Rows (first {limit})", "", "| table | change | what | old | new | closed as |",
-              "|---|---|---|---|---|---|"]
+    lines += ["", f"## Rows (first {limit})", "", "| table | change | what | changed columns | old | new | closed as |",
+              "|---|---|---|---|---|---|---|"]
     for r in diff.head(limit).itertuples():
-        lines.append(f"| {r.table} | {r.change} | {r.what} | {r.old_value or ''} | {r.new_value or ''} "
-                     f"| {r.closed_reason or ''} |")
+        lines.append(f"| {r.table} | {r.change} | {r.what} | {r.changed_columns} | {r.old_value or ''} | "
+                     f"{r.new_value or ''} | {r.closed_reason or ''} |")
     return "\n".join(lines) + "\n"
 
 

@@ -91,10 +91,11 @@ RELATION_KINDS = {
     "core.publication_population": {"figures", "population"},
     "ref.countries": {"countries"}, "history.countries": {"countries"},
     "ref.regions": set(), "ref.region_members": set(),   # flows/reference/*.csv: part of the code's state
+    "history.ucdp_ged_events": {"events"}, "core.ucdp_ged_events": {"events"}, "ref.event_countries": {"events"},
 }
 # the time-travel macros (migrations 004, 010): figures_as_of(...), population_published_by(...), ...
 _MACRO = r"(?:figures|population|countries)_(?:as_of|as_recorded|published_by)(?=\s*\()"
-ALL_KINDS = frozenset({"figures", "population", "countries"})
+ALL_KINDS = frozenset({"figures", "population", "countries", "events"})
 _RELATION = re.compile(r"\b((?:core|history|ref|marts|meta)\.[a-z_][a-z0-9_]*|" + _MACRO + ")", re.I)
 _DEPENDS_ON = re.compile(r"^\s*--\s*depends_on:(.*)$", re.M | re.I)
 

@@ -19,7 +19,7 @@ RELEASED = (dt.datetime(2014, 6, 1, tzinfo=dt.timezone.utc), dt.datetime(2026, 6
 
 
 def test_two_releases_through_the_flow(prefect_harness, tmp_path):
-    from flows.refresh import refresh
+    from flows.refresh import refresh, run_trigger
 
     files = []
     for revision, released in enumerate(RELEASED):
@@ -27,11 +27,11 @@ def test_two_releases_through_the_flow(prefect_harness, tmp_path):
         os.utime(path, (released.timestamp(), released.timestamp()))
         files.append(path)
     home = paths(tmp_path / "data")
-    with serve(tmp_path / "served") as base:
+    with serve(tmp_path / "served") as base, run_trigger("test"):
         first = refresh(home=str(home.home), sources=["icsr_2015_01", "ucdp_ged"], mode="mirror", publish=False,
-                        url_overrides={"ucdp_ged": f"{base}/{files[0].name}"}, trigger="test")
+                        url_overrides={"ucdp_ged": f"{base}/{files[0].name}"})
         second = refresh(home=str(home.home), sources=["ucdp_ged"], mode="mirror", publish=False,
-                         url_overrides={"ucdp_ged": f"{base}/{files[1].name}"}, trigger="test")
+                         url_overrides={"ucdp_ged": f"{base}/{files[1].name}"})
     assert first["status"] == second["status"] == "completed"
     counts = warehouse_counts(home.db)
     assert check(ROWS, SEED, counts) == []

@@ -34,8 +34,9 @@ def test_two_deployments_of_refresh(prefect_yaml):
     deployments = {d["name"]: d for d in prefect_yaml["deployments"]}
     daily, manual = deployments["refresh-daily"], deployments["refresh-manual"]
     assert [(s["cron"], s["timezone"]) for s in daily["schedules"]] == [("0 6 * * *", "UTC")]
-    assert daily["parameters"]["mode"] == "live" and daily["parameters"]["trigger"] == "schedule"
-    assert manual["schedules"] == [] and manual["parameters"]["trigger"] == "manual"
+    assert daily["parameters"]["mode"] == "live" and manual["parameters"]["mode"] == "mirror"
+    assert manual["schedules"] == []
+    assert "trigger" not in daily["parameters"] and "trigger" not in manual["parameters"]
     for d in (daily, manual):
         path, _, function = d["entrypoint"].partition(":")
         assert (PROJECT / path).exists() and f"def {function}(" in (PROJECT / path).read_text()
@@ -117,3 +118,75 @@ def test_docker_compose_accepts_the_file(tmp_path):
     else:
         pytest.skip("neither `docker compose` (v2) nor `docker-compose` is installed")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_run_form_is_the_parameters_model_without_trigger():
+    """The UI's run form (the flow's parameter schema): the RefreshParameters fields, each titled and
+    described; sources a multi-select of catalog ids, mode a choice; no `trigger` to set by hand."""
+    from flows.catalog import load_catalog
+    from flows.refresh import RefreshParameters, refresh
+    form = refresh.parameters.model_dump()["properties"]
+    assert list(form) == list(RefreshParameters.model_fields)
+    assert "trigger" not in form
+    model = RefreshParameters.model_json_schema()["properties"]
+    for name, field in form.items():
+        assert field["title"] == model[name]["title"] and field["title"] != name, name
+        assert field["description"] == model[name]["description"] and len(field["description"]) > 20, name
+    assert form["sources"]["type"] == "array"
+    assert form["sources"]["items"]["enum"] == sorted(load_catalog())
+    assert form["mode"]["enum"] == ["mirror", "live"]
+    assert form["wait_for_writer_seconds"]["minimum"] == 0
+
+
+def test_run_form_rejects_a_source_that_is_not_in_the_catalog():
+    from prefect.exceptions import ParameterTypeError
+
+    from flows.refresh import refresh
+    assert refresh.validate_parameters({"sources": ["icsr_2015_01"]})["sources"] == ["icsr_2015_01"]
+    assert refresh.validate_parameters({"sources": None})["sources"] == []
+    with pytest.raises(ParameterTypeError):
+        refresh.validate_parameters({"sources": ["nope"]})
+
+
+# ---- alerts as code: deploy/automations.yaml (the real firing is in tests/e2e) ----------------------
+def test_automations_file_is_what_prefect_accepts():
+    from flows.alerts import load_automations
+    block_id = "00000000-0000-4000-8000-000000000001"
+    automations = {a.name: a for a in load_automations(DEPLOY / "automations.yaml", block_id)}
+    assert set(automations) == {"ftf-refresh-failed", "ftf-refresh-daily-stale"}
+    failed, stale = automations["ftf-refresh-failed"], automations["ftf-refresh-daily-stale"]
+    assert failed.trigger.posture == "Reactive"
+    assert set(failed.trigger.expect) == {"prefect.flow-run.Failed", "prefect.flow-run.Crashed"}
+    assert failed.trigger.match_related.root == {"prefect.resource.role": "flow", "prefect.resource.name": "refresh"}
+    assert stale.trigger.posture == "Proactive" and stale.trigger.expect == {"prefect.flow-run.Completed"}
+    assert stale.trigger.within.total_seconds() == 26 * 3600
+    assert stale.trigger.match_related.root == {"prefect.resource.role": "deployment", "prefect.resource.name": "refresh-daily"}
+    for automation in automations.values():
+        (action,) = automation.actions
+        assert action.type == "send-notification" and str(action.block_document_id) == block_id
+
+
+def test_make_deploy_applies_the_automations():
+    makefile = (PROJECT / "Makefile").read_text()
+    deploy_recipe = makefile.split("\ndeploy: setup\n", 1)[1].split("\n\n", 1)[0]
+    assert "-m flows.alerts apply deploy/automations.yaml" in deploy_recipe
+
+
+@pytest.mark.parametrize("env, kind", [
+    ({"FTF_ALERT_WEBHOOK_URL": "http://127.0.0.1:9/hook"}, "CustomWebhookNotificationBlock"),
+    ({"FTF_ALERT_SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/X"}, "SlackWebhook"),
+    ({"FTF_ALERT_SENDGRID_API_KEY": "key", "FTF_ALERT_EMAIL_TO": "a@example.org, b@example.org"}, "SendgridEmail"),
+    ({}, None),
+])
+def test_notification_block_comes_from_the_environment(env, kind):
+    from flows.alerts import notification_block
+    block = notification_block(env)
+    assert (type(block).__name__ if block else None) == kind
+    if kind == "SendgridEmail":
+        assert block.to_emails == ["a@example.org", "b@example.org"]
+
+
+def test_email_without_recipients_is_one_clear_error():
+    from flows.alerts import AlertsError, notification_block
+    with pytest.raises(AlertsError, match="FTF_ALERT_EMAIL_TO"):
+        notification_block({"FTF_ALERT_SENDGRID_API_KEY": "key"})

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-collect_ignore = [] if os.environ.get("FTF_E2E") == "1" else ["test_deployments.py"]
+collect_ignore = [] if os.environ.get("FTF_E2E") == "1" else ["test_deployments.py", "test_run_log.py"]
 
 PROJECT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -26,9 +26,13 @@ STOP_BOUND = 20.0      # seconds a process gets to stop on its signal before SIG
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port that is not Prefect's default 4200 (the UI must follow the port it is served on)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port != 4200:
+            return port
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -61,11 +65,12 @@ class Service:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def stop(self, sig: signal.Signals) -> str:
-        """Send `sig` to the process (by PID); SIGKILL its process group after STOP_BOUND."""
+    def stop(self, sig: signal.Signals, *, group: bool = False) -> str:
+        """Send `sig` to the process (by PID; with group=True to its process group, e.g. `make` and the
+        server it started); SIGKILL its process group after STOP_BOUND."""
         started = time.monotonic()
         if self.alive():
-            os.kill(self.proc.pid, sig)
+            (os.killpg if group else os.kill)(self.proc.pid, sig)
             try:
                 self.proc.wait(timeout=STOP_BOUND)
                 self.stopped_how = f"{sig.name}: exited {self.proc.returncode} in {time.monotonic() - started:.1f} s"
@@ -97,8 +102,44 @@ def wait_healthy(api_url: str, server: Service, timeout: float = 90.0) -> float:
     pytest.fail(f"no healthy Prefect server at {api_url} after {timeout:.0f} s:\n{server.log()}")
 
 
+class WebhookReceiver:
+    """A local HTTP endpoint standing in for the alert webhook: records every POST body."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                received.append(self.rfile.read(length).decode("utf-8", "replace"))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                return None
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ftf-alerts"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def webhook():
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, webhook):
     """A real Prefect server (temporary PREFECT_HOME, free port), `make deploy`, and a process worker."""
     root = tmp_path_factory.mktemp("e2e")
     logs = root / "logs"
@@ -111,14 +152,17 @@ def stack(tmp_path_factory):
     services: list[Service] = []
     t0 = time.monotonic()
     server_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
-    server = Service("server", [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+    # exactly as the README says for another port: `make server PREFECT_PORT=...` (never the default 4200)
+    server = Service("server", ["make", "--no-print-directory", "-C", str(PROJECT), "server", f"PREFECT_PORT={port}"],
                      env=server_env, cwd=root, logs=logs)
     services.append(server)
     try:
         timings["server healthy"] = wait_healthy(api_url, server)
 
         t = time.monotonic()
-        deploy = subprocess.run(["make", "--no-print-directory", "deploy"], cwd=PROJECT, env=env,
+        # `make deploy` also applies deploy/automations.yaml, notifying the local webhook receiver
+        deploy = subprocess.run(["make", "--no-print-directory", "deploy"], cwd=PROJECT,
+                                env=dict(env, FTF_ALERT_WEBHOOK_URL=webhook.url),
                                 capture_output=True, text=True, timeout=240)
         timings["make deploy"] = time.monotonic() - t
         assert deploy.returncode == 0, f"make deploy failed:\n{deploy.stdout[-4000:]}\n{deploy.stderr[-4000:]}"
@@ -133,11 +177,11 @@ def stack(tmp_path_factory):
                                     "--type", "process"], env=worker_env, cwd=worker_dir, logs=logs)
         services.append(worker)
         yield dict(api_url=api_url, env=env, root=root, server=server, worker=worker, decoy_home=decoy_home,
-                   timings=timings, logs=logs, services=services, started=t0)
+                   timings=timings, logs=logs, services=services, started=t0, port=port, deploy_output=deploy.stdout)
     finally:
         # worker (and `ftf serve`, if a test started one) before the server: SIGINT = Ctrl-C
         for service in reversed(services[1:]):
             service.stop(signal.SIGINT)
-        server.stop(signal.SIGTERM)
+        server.stop(signal.SIGTERM, group=True)
         timings["total"] = time.monotonic() - t0
         print("[e2e] timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))

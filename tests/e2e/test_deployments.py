@@ -83,12 +83,49 @@ def test_ui_is_served(stack):
         assert r.status == 200 and "<html" in r.read(4096).decode("utf-8", "replace").lower()
 
 
+def test_ui_settings_advertise_the_port_the_server_runs_on(stack):
+    """The UI asks /ui-settings where the API is: it must be this server's port, not 4200."""
+    import urllib.request
+    base = stack["api_url"].removesuffix("/api")
+    with urllib.request.urlopen(f"{base}/ui-settings", timeout=10) as r:
+        settings = json.loads(r.read())
+    assert settings["api_url"] == stack["api_url"] and stack["port"] != 4200
+    with urllib.request.urlopen(f"{settings['api_url']}/health", timeout=10) as r:
+        assert r.status == 200
+
+
+def test_ui_pages_load_data_in_a_browser(stack, deployments):
+    """Headless Chromium opens the Deployments page on the non-default port and sees both deployments."""
+    import shutil
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("no chromium/chromedriver (make browser installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service as DriverService
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900"):
+        options.add_argument(arg)
+    options.binary_location = shutil.which("chromium")
+    driver = webdriver.Chrome(service=DriverService(shutil.which("chromedriver")), options=options)
+    try:
+        driver.get(stack["api_url"].removesuffix("/api") + "/deployments")
+        deadline, text = time.monotonic() + 60, ""
+        while time.monotonic() < deadline:
+            text = driver.find_element("tag name", "body").text
+            if "refresh-daily" in text and "refresh-manual" in text:
+                break
+            time.sleep(1)
+        assert "Can't connect" not in text, text[:500]
+        assert "refresh-daily" in text and "refresh-manual" in text, text[:1000]
+    finally:
+        driver.quit()
+
+
 def test_deploy_registers_both_deployments(stack, deployments):
     daily, manual = deployments["refresh-daily"], deployments["refresh-manual"]
     assert [(s.schedule.cron, s.schedule.timezone, s.active) for s in daily.schedules] == [("0 6 * * *", "UTC", True)]
-    assert daily.parameters["mode"] == "live" and daily.parameters["trigger"] == "schedule"
+    assert daily.parameters["mode"] == "live" and "trigger" not in daily.parameters
     assert manual.schedules == []
-    assert manual.parameters["trigger"] == "manual"
+    assert "trigger" not in manual.parameters
     for d in (daily, manual):
         assert d.work_pool_name == "ftf-process"
         assert d.entrypoint == "flows/refresh.py:refresh"
@@ -98,6 +135,8 @@ def test_deploy_registers_both_deployments(stack, deployments):
         for name in ("sources", "mode", "url_overrides", "force", "publish"):
             assert form[name].get("description"), f"parameter {name} has no description for the UI form"
         assert form["mode"]["enum"] == ["mirror", "live"]
+        assert "icsr_2015_01" in form["sources"]["items"]["enum"]
+        assert "trigger" not in form, "who started a run is Prefect's to say, not a field of the form"
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +188,7 @@ def test_both_runs_complete(two_runs, stack):
 
 def test_manual_run_lineage(two_runs):
     run = two_runs["manual"]
-    assert run.parameters["trigger"] == "manual" and run.parameters["wait_for_writer_seconds"] == 900
+    assert "trigger" not in run.parameters and run.parameters["wait_for_writer_seconds"] == 900
     row = _meta_run(two_runs["home"], run.id)
     assert row["deployment"] == "refresh-manual"
     assert row["trigger"] == "manual"
@@ -211,6 +250,20 @@ def test_run_that_cannot_get_the_writer_lock_fails_with_the_message_and_records_
     assert _rows(home / "ftf.duckdb", "select count(*) from meta.runs where flow_run_id = ?", [str(run.id)]) == [(0,)]
 
 
+def test_failed_run_notifies_the_alert_webhook(stack, webhook):
+    """deploy/automations.yaml, applied by `make deploy`: the run above ended Failed, so the server's
+    automation POSTs to the webhook block configured from FTF_ALERT_WEBHOOK_URL."""
+    assert "alerts: applied ftf-refresh-failed, ftf-refresh-daily-stale" in stack["deploy_output"]
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not webhook.received:
+        time.sleep(1)
+    assert webhook.received, f"no notification reached the webhook within 90 s\n{stack['server'].log()}"
+    stack["timings"]["alert delivered"] = 90 - (deadline - time.monotonic())
+    posted = json.loads(webhook.received[0])
+    assert "refresh run" in posted["subject"] and "Failed" in posted["subject"], posted
+    assert "a run is already writing the warehouse" in posted["body"], posted
+
+
 def test_worker_stops_on_sigint(stack):
     assert stack["worker"].alive(), stack["worker"].log()
     how = stack["worker"].stop(signal.SIGINT)
@@ -238,7 +291,7 @@ def test_ftf_serve_runs_a_deployment_started_by_hand(stack, client, tmp_path):
     home = tmp_path / "served-home"
     run = client.create_flow_run_from_deployment(daily.id, parameters={"mode": "mirror", "sources": ["icsr_2015_01"],
                                                                        "home": str(home)})
-    assert run.parameters["trigger"] == "schedule"  # the deployment's default: the run itself decides
+    assert "trigger" not in run.parameters  # the run itself asks Prefect who started it
     final = _wait_final(client, {"worker": serve}, [run.id])[run.id]
     assert final.state.is_completed(), f"{final.state.name}: {final.state.message}\n{serve.log()}"
     row = _meta_run(home, run.id)

@@ -79,11 +79,12 @@ def test_kill_9_mid_run_is_named_by_the_next_run_and_no_row_lies(prefect_harness
 
 
 def test_prefect_retries_the_fetch_task_on_a_5xx_storm(prefect_harness, warehouse, httpserver):
-    from flows.refresh import refresh
+    from flows.refresh import refresh, run_trigger
     httpserver.expect_request("/icsr.csv").respond_with_data("down", status=503)
     before = current_rows(warehouse, "icsr_2015_01")
-    result = refresh(sources=["icsr_2015_01", HEALTHY], url_overrides={"icsr_2015_01": httpserver.url_for("/icsr.csv")},
-                     force=True, publish=False, trigger="test", home=str(warehouse.home))
+    with run_trigger("test"):
+        result = refresh(sources=["icsr_2015_01", HEALTHY], url_overrides={"icsr_2015_01": httpserver.url_for("/icsr.csv")},
+                         force=True, publish=False, home=str(warehouse.home))
     by_source = {r["source"]: r for r in result["sources"]}
     assert len(httpserver.log) == 3 * 4                  # 3 task runs (Prefect retries=2) × 4 GETs (urllib3 total=3)
     assert by_source["icsr_2015_01"]["result"] == "failed"
@@ -96,14 +97,15 @@ def test_prefect_retries_the_fetch_task_on_a_5xx_storm(prefect_harness, warehous
 def test_a_publish_failure_in_the_flow_is_one_line_and_the_data_stays_loaded(prefect_harness, warehouse, tmp_path):
     import shutil
 
-    from flows.refresh import refresh
+    from flows.refresh import refresh, run_trigger
     shutil.rmtree(warehouse.published)
     warehouse.published.write_text("a file in the way")
     doc = tmp_path / "icsr.csv"
     mirror = load_catalog()["icsr_2015_01"].mirror_path.read_bytes()
     doc.write_bytes(mirror.replace(b"tunisia,TUN,20150126,1500,3000", b"tunisia,TUN,20150126,1600,3000", 1))
-    result = refresh(sources=["icsr_2015_01"], url_overrides={"icsr_2015_01": str(doc)}, force=True,
-                     trigger="test", home=str(warehouse.home))
+    with run_trigger("test"):
+        result = refresh(sources=["icsr_2015_01"], url_overrides={"icsr_2015_01": str(doc)}, force=True,
+                         home=str(warehouse.home))
     assert result["status"] == "published_failed"
     assert result["publish_error"].startswith("publishing failed: not a directory")
     assert result["publish_error"].endswith("; the previous bundle is still served") and "\n" not in result["publish_error"]

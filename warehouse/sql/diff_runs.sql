@@ -9,7 +9,9 @@ SELECT CASE WHEN a.key_hash IS NULL THEN 'added'
        {old_value} AS old_value,
        {new_value} AS new_value,
        a.closed_reason AS closed_reason,
-       coalesce(b.opened_by_run, a.closed_by_run) AS run_id
+       coalesce(b.opened_by_run, a.closed_by_run) AS run_id,
+       CASE WHEN a.key_hash IS NOT NULL AND b.key_hash IS NOT NULL THEN to_json(a) END AS old_row,
+       CASE WHEN a.key_hash IS NOT NULL AND b.key_hash IS NOT NULL THEN to_json(b) END AS new_row
 FROM a FULL OUTER JOIN b ON a.key_hash = b.key_hash
 WHERE a.key_hash IS NULL OR b.key_hash IS NULL OR a.row_hash <> b.row_hash
 ORDER BY change, what
