@@ -35,6 +35,7 @@ BUNDLE_CODE = (
     "warehouse/regions.py",
     "warehouse/publish.py",
     "warehouse/datapackage.py",
+    "warehouse/datapackage/*.sql",
     "warehouse/report.py",
     "warehouse/report/*",
     "schemas/published.py",
