@@ -43,6 +43,7 @@ class EventRelease:
     path: Path
     has_header: bool
     published_on: dt.date
+    columns: dict[str, str] = field(default_factory=dict)  # name -> DuckDB type, the source's declared layout
     quarantine_cap: int = 100
     batch_rows: int = 1_000_000
     resolve_country: Callable[[str], str | None] | None = field(default=None, repr=False)
@@ -86,11 +87,11 @@ def _has_current(con: duckdb.DuckDBPyConnection, source_id: str) -> bool:
 
 
 def _stage(con, release: EventRelease, path: Path, header: bool) -> None:
-    con.execute(_sql("stage"), {"path": str(path), "header": header})
+    con.execute(_sql("stage"), {"path": str(path), "header": header, "columns": release.columns})
     misaligned = con.execute("SELECT count(*) FROM events_staged WHERE NOT line_aligned").fetchall()[0][0]
     if misaligned:
         # a quoted value spans lines: lines are not records, so keep no line hashes for this release
-        con.execute(_sql("stage_typed"), {"path": str(path), "header": header})
+        con.execute(_sql("stage_typed"), {"path": str(path), "header": header, "columns": release.columns})
         release.notes.append("records span several lines: every event is parsed again at the next release")
 
 

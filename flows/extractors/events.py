@@ -90,6 +90,7 @@ def prepare_release(source: Source, fetched: FetchResult) -> EventRelease:
     spec = source.raw["events"]
     release = EventRelease(source_id=source.id, path=path, has_header=header,
                            published_on=publication_date(source, fetched),
+                           columns=dict(layout(source)),
                            quarantine_cap=int(spec.get("quarantine_cap_per_check", 100)),
                            batch_rows=int(spec.get("validation_batch_rows", 1_000_000)),
                            resolve_country=resolve_country)

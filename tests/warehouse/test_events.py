@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tomllib
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -21,8 +23,13 @@ def releases(tmp_path_factory):
     return [generate(folder / f"r{r}.csv", ROWS, seed=5, revision=r) for r in (0, 1)]
 
 
+GED_LAYOUT = dict(tomllib.loads((Path(__file__).resolve().parents[2] / "flows/sources/ucdp_ged/source.toml")
+                                 .read_text(encoding="utf-8"))["events"]["columns"])
+
+
 def _load(con, path, published, run_id, tmp_path, **kwargs):
-    release = EventRelease("ucdp_ged", path, True, published, resolve_country=lambda name: None, **kwargs)
+    release = EventRelease("ucdp_ged", path, True, published, columns=GED_LAYOUT,
+                           resolve_country=lambda name: None, **kwargs)
     con.execute("BEGIN TRANSACTION")
     load_release(con, release, run_id=run_id, recorded_at=NOW, scratch=tmp_path / "scratch")
     con.execute("COMMIT")
