@@ -43,6 +43,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from warehouse.fetches import PreviousFetch  # noqa: F401  (flows.fetch.PreviousFetch, as before)
+
 __all__ = [
     "DEFAULT_DEADLINE_SECONDS",
     "DEFAULT_MAX_BYTES",
@@ -70,16 +72,6 @@ MODES = ("mirror", "live")
 _CHUNK_SIZE = 64 * 1024
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _MAX_ERROR_CHARS = 500
-
-
-@dataclass
-class PreviousFetch:
-    """What the warehouse remembers of the last successful fetch of a source."""
-
-    sha256: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    inputs_sha256: str | None = None   # the source's review decisions used with that document
 
 
 @dataclass

@@ -24,6 +24,7 @@ from schemas.figure import FIGURE_COLUMNS, FIGURE_KEY, Figure
 from schemas.raw import RAW_MODELS
 from schemas.reference import COUNTRY_COLUMNS, POPULATION_COLUMNS, Country, Population
 from schemas.validate import SourceError, quarantine_frame, reject_rows, validate
+from warehouse.runs import parameters_json, run_status  # noqa: F401  (re-exported: flows.pipeline.run_status)
 
 CANONICAL = {
     "figures": (Figure, FIGURE_COLUMNS, FIGURE_KEY),
@@ -360,22 +361,11 @@ class RunInfo:
         return self.recorded_from or self.started_at
 
 
-def run_status(outcomes: list[SourceOutcome]) -> str:
-    failed = sum(o.status == "failed" for o in outcomes)
-    if not failed:
-        return "completed"
-    return "failed" if failed == len(outcomes) else "partial"
-
-
 def summary_rows(outcomes: list[SourceOutcome]) -> list[dict]:
     return [{"source": o.source_id, "kind": o.kind, "fetch": (o.fetch or {}).get("status", "-"),
              "result": o.status, "rows loaded": o.rows_loaded, "rows quarantined": o.rows_quarantined,
              "versions opened": o.opened, "versions closed": o.closed,
              "error": o.error or ("; ".join(o.notes) if o.notes else "")} for o in outcomes]
-
-
-def parameters_json(parameters: dict) -> str:
-    return json.dumps(parameters, default=str, sort_keys=True)
 
 
 # --------------------------------------------------------------------------- vintages

@@ -226,9 +226,7 @@ def write_datapackage(folder: Path, manifest: dict, sources: Iterable | None = N
                       con: duckdb.DuckDBPyConnection | None = None) -> Path:
     """Write datapackage.json into the bundle folder (an `extra` of warehouse.publish.publish);
     with the warehouse connection `con`, also the checks (checks/*.csv) it lists."""
-    if sources is None:
-        from flows.catalog import load_catalog
-        sources = load_catalog().values()
+    sources = list(sources or [])   # the catalog's sources, passed in by the caller (flows/refresh.py)
     path = Path(folder) / DATAPACKAGE
     checks = export_checks(con, Path(folder), manifest["run_id"]) if con is not None else []
     descriptor = datapackage_descriptor(Path(folder), manifest, sources, checks)

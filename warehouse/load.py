@@ -15,10 +15,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from flows.fetch import PreviousFetch
+from warehouse.fetches import PreviousFetch
 from warehouse.db import WarehouseBusy, connect, migrate
 from warehouse.events import EventsError, load_release
 from warehouse.guards import check_before_snapshot
+from warehouse.runs import parameters_json, run_status
 from warehouse.snapshots import TABLES, SnapshotError, apply_figures, apply_snapshot, withdraw_sources
 
 FETCH_COLUMNS = ["run_id", "source_id", "url", "mode", "status", "http_status", "bytes", "sha256", "etag",
@@ -128,7 +129,6 @@ def _check_guards(con: duckdb.DuckDBPyConnection, o, run) -> None:
 def _recorded_status(outcomes: list, finished: bool) -> str:
     """The status load_run records: the final one for a finished run, else 'loaded' (marts and publish
     to come; finish_run sets the final status), so no row claims completion without finished_at."""
-    from flows.pipeline import run_status
     return run_status(outcomes) if finished else "loaded"
 
 
@@ -209,7 +209,6 @@ def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False,
         fetches += [dict(a, run_id=run.run_id) for o in outcomes for a in o.archives]
         if fetches:
             _insert_frame(con, "meta.fetches", pd.DataFrame(fetches)[FETCH_COLUMNS])
-        from flows.pipeline import parameters_json
         changed = any(o.opened or o.closed for o in outcomes)
         con.execute(   # OR REPLACE: the run was recorded as 'running' when it started (warehouse/runs.py)
             "INSERT OR REPLACE INTO meta.runs (run_id, flow_run_id, deployment, trigger, parameters, mode, started_at, "

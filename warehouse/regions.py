@@ -7,7 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from flows.config import REFERENCE_DIR
+# The project's curated region files (flows/reference/); a path, not an import: warehouse/ never imports flows/.
+REFERENCE_DIR = Path(__file__).resolve().parents[1] / "flows" / "reference"
 
 
 class RegionError(ValueError):

@@ -11,6 +11,7 @@ So no row ever claims completion without a `finished_at`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 __all__ = ["UNFINISHED", "has_unfinished", "mark_interrupted", "record_start"]
@@ -56,3 +57,16 @@ def has_unfinished(con) -> bool:
     and names it. (A run killed after its load is the last run, with status 'loaded'.)"""
     return bool(con.execute("select count(*) from meta.runs where status = 'running' "
                             "and finished_at is null").fetchone()[0])
+
+
+def run_status(outcomes: list) -> str:
+    """completed (no source failed), failed (all failed) or partial."""
+    failed = sum(o.status == "failed" for o in outcomes)
+    if not failed:
+        return "completed"
+    return "failed" if failed == len(outcomes) else "partial"
+
+
+def parameters_json(parameters: dict) -> str:
+    """The run's parameters as stored in meta.runs.parameters (stable key order)."""
+    return json.dumps(parameters, default=str, sort_keys=True)
