@@ -51,13 +51,15 @@ def describe_header(header: list[str]) -> str:
     return "the document has " + ", ".join(shown + tail)
 
 
-def read_csv_cells(raw: bytes, source_id: str, *, required: list[str] | None = None) -> pd.DataFrame:
-    """Every cell as text (None for empty), plus `source_row` = the line number in the file."""
-    text = decode(raw, source_id)
+def _csv_rows(text: str, source_id: str) -> list[list[str]]:
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        return list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise SourceError(source_id, f"unparseable CSV: {exc}") from None
+
+
+def _checked_header(rows: list[list[str]], source_id: str, required: list[str] | None) -> list[str]:
+    """The stripped header: present, without repeated names, with every `required` column."""
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise SourceError(source_id, "no header row")
     header = [h.strip() for h in rows[0]]
@@ -67,6 +69,11 @@ def read_csv_cells(raw: bytes, source_id: str, *, required: list[str] | None = N
     missing = [c for c in (required or []) if c not in header]
     if missing:
         raise SourceError(source_id, f"column {missing[0]!r} missing ({describe_header(header)})")
+    return header
+
+
+def _body_rows(rows: list[list[str]], header: list[str], source_id: str) -> list[tuple[int, list[str]]]:
+    """The non-blank data rows as (line number, cells); each must have as many cells as the header."""
     body = [(i + 2, r) for i, r in enumerate(rows[1:]) if any(cell.strip() for cell in r)]
     if not body:
         raise SourceError(source_id, "the document has a header but no data rows")
@@ -75,6 +82,14 @@ def read_csv_cells(raw: bytes, source_id: str, *, required: list[str] | None = N
         line, n = bad[0]
         raise SourceError(source_id, f"row {line}: {n} cells where the header has {len(header)} "
                                      f"(truncated or malformed CSV; {len(bad)} such row(s))")
+    return body
+
+
+def read_csv_cells(raw: bytes, source_id: str, *, required: list[str] | None = None) -> pd.DataFrame:
+    """Every cell as text (None for empty), plus `source_row` = the line number in the file."""
+    rows = _csv_rows(decode(raw, source_id), source_id)
+    header = _checked_header(rows, source_id, required)
+    body = _body_rows(rows, header, source_id)
     frame = pd.DataFrame([r for _, r in body], columns=header, dtype="object")
     frame = frame.map(lambda v: None if v is None or v.strip() == "" else v.strip())
     frame.insert(0, "source_row", [line for line, _ in body])

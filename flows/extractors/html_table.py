@@ -316,6 +316,78 @@ def _select(doc, match: str | None, index: int):
         raise ExtractError(f"table index {index} requested but the document has {len(candidates)} {what}") from None
 
 
+def _caption(table) -> str | None:
+    caption_el = table.find("caption")
+    return _text(caption_el) if caption_el is not None else None
+
+
+def _grid(table, table_index: int) -> tuple[list[list[_Cell | None]], int]:
+    """The table's cells on a rectangular grid (short rows padded with None), and how many
+    leading rows come from ``<thead>`` groups."""
+    grid: list[list[_Cell | None]] = []
+    head_count = 0
+    for section, trs in _direct_rows(table):
+        rows = _layout(trs)
+        if section == "thead" and len(grid) == head_count:
+            head_count += len(rows)
+        grid.extend(rows)
+    if not grid:
+        raise ExtractError(f"table {table_index} ({_describe(table)}) has no rows")
+    width = max(len(r) for r in grid)
+    return [r + [None] * (width - len(r)) for r in grid], head_count
+
+
+def _leading_th_rows(grid: list[list[_Cell | None]]) -> int:
+    """How many header rows the grid has when there is no ``<thead>``: the leading rows made
+    only of ``<th>`` (just the first if every row is), else 1."""
+    count = 0
+    for r in grid:
+        cells = [c for c in r if c is not None]
+        if not (cells and all(c.is_header for c in cells)):
+            break
+        count += 1
+    if count == len(grid) and len(grid) > 1:  # every row is <th>: only the first is the header
+        count = 1
+    return count or 1
+
+
+def _header_count(grid: list[list[_Cell | None]], thead_rows: int, header_rows: int | None, table_index: int) -> int:
+    if header_rows is not None:
+        if header_rows < 0 or header_rows > len(grid):
+            raise ExtractError(f"header_rows={header_rows} but table {table_index} has {len(grid)} rows")
+        return header_rows
+    return thead_rows or _leading_th_rows(grid)
+
+
+def _column_name(head: list[list[_Cell | None]], j: int) -> str:
+    """Column `j`'s header levels joined with " "; a rowspan header counts once."""
+    parts: list[str] = []
+    last: _Cell | None = None
+    for r in head:
+        cell = r[j]
+        if cell is None or cell is last:
+            continue
+        last = cell
+        text = clean_cell(cell.text)
+        if text:
+            parts.append(text)
+    return " ".join(parts)
+
+
+def _body_rows(grid: list[list[_Cell | None]], head_count: int) -> list[list[str | None]]:
+    """The cleaned body rows, without blank rows and (for a one-row header) repeats of the header."""
+    header_texts = [clean_cell(c.text) if c else None for c in grid[head_count - 1]] if head_count else None
+    body = []
+    for r in grid[head_count:]:
+        values = [clean_cell(c.text) if c is not None else None for c in r]
+        if all(v is None for v in values):
+            continue
+        if head_count == 1 and values == header_texts:  # header repeated inside a long table
+            continue
+        body.append(values)
+    return body
+
+
 def read_html_table(
     raw: bytes,
     *,
@@ -331,63 +403,13 @@ def read_html_table(
     """
     doc = _parse_document(raw)
     table_index, table = _select(doc, match, index)
-    caption_el = table.find("caption")
-    caption = _text(caption_el) if caption_el is not None else None
-
-    grid: list[list[_Cell | None]] = []
-    head_count = 0
-    groups = _direct_rows(table)
-    for section, trs in groups:
-        rows = _layout(trs)
-        if section == "thead" and len(grid) == head_count:
-            head_count += len(rows)
-        grid.extend(rows)
-    if not grid:
-        raise ExtractError(f"table {table_index} ({_describe(table)}) has no rows")
-    width = max(len(r) for r in grid)
-    grid = [r + [None] * (width - len(r)) for r in grid]
-
-    if header_rows is not None:
-        if header_rows < 0 or header_rows > len(grid):
-            raise ExtractError(f"header_rows={header_rows} but table {table_index} has {len(grid)} rows")
-        head_count = header_rows
-    elif head_count == 0:
-        for r in grid:
-            cells = [c for c in r if c is not None]
-            if cells and all(c.is_header for c in cells):
-                head_count += 1
-            else:
-                break
-        if head_count == len(grid) and len(grid) > 1:  # every row is <th>: only the first is the header
-            head_count = 1
-        head_count = head_count or 1
-
-    names = []
-    for j in range(width):
-        parts: list[str] = []
-        last: _Cell | None = None
-        for r in grid[:head_count]:
-            cell = r[j]
-            if cell is None or cell is last:  # a rowspan header counts once
-                continue
-            last = cell
-            text = clean_cell(cell.text)
-            if text:
-                parts.append(text)
-        names.append(" ".join(parts))
-    columns = unique_column_names(names)
-
-    header_texts = [clean_cell(c.text) if c else None for c in grid[head_count - 1]] if head_count else None
-    body = []
-    for r in grid[head_count:]:
-        values = [clean_cell(c.text) if c is not None else None for c in r]
-        if all(v is None for v in values):
-            continue
-        if head_count == 1 and values == header_texts:  # header repeated inside a long table
-            continue
-        body.append(values)
+    grid, thead_rows = _grid(table, table_index)
+    head_count = _header_count(grid, thead_rows, header_rows, table_index)
+    width = len(grid[0])
+    columns = unique_column_names(_column_name(grid[:head_count], j) for j in range(width))
+    body = _body_rows(grid, head_count)
     frame = pd.DataFrame(body, columns=columns, dtype=object)
     if not body:
         frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    frame.attrs.update({"caption": caption, "table_index": table_index})
+    frame.attrs.update({"caption": _caption(table), "table_index": table_index})
     return frame

@@ -86,13 +86,16 @@ def _field(record: dict, path: tuple[str, ...], page: int, row: int) -> Any:
     return value
 
 
-def _parse_page(body: bytes, expected_page: int) -> _Page:
-    page = expected_page
+def _load_json(body: bytes, page: int) -> Any:
     try:
-        data = json.loads(body)
+        return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         start = bytes(body[:40])
         raise ExtractError(f"malformed JSON ({exc}); the body starts with {start!r}", page=page) from None
+
+
+def _split_body(data: Any, page: int) -> tuple[dict, Any]:
+    """`data` as (metadata, records); an API error message or another shape raises."""
     message = _api_message(data)
     if message:
         raise ExtractError(message, page=page)
@@ -100,44 +103,73 @@ def _parse_page(body: bytes, expected_page: int) -> _Page:
         shape = type(data).__name__ + (f" of {len(data)} item(s)" if isinstance(data, list) else "")
         raise ExtractError(f"unexpected response shape: expected [metadata, records], got a {shape}", page=page)
     meta, records = data
-    number = _int(meta, "page", page)
+    return meta, records
+
+
+def _check_page_number(meta: dict, expected_page: int) -> None:
+    number = _int(meta, "page", expected_page)
     if number != expected_page:
-        raise ExtractError(f"the API returned page {number} when page {expected_page} was asked for", page=page)
-    pages, total = _int(meta, "pages", page), _int(meta, "total", page)
+        raise ExtractError(f"the API returned page {number} when page {expected_page} was asked for", page=expected_page)
+
+
+def _record_list(records: Any, total: int, page: int) -> list:
     if records is None:
         if total:
             raise ExtractError(f"no records although the metadata says total={total}", page=page)
         records = []
     if not isinstance(records, list):
         raise ExtractError(f"the records are a {type(records).__name__}, not a list", page=page)
+    return records
 
-    rows = []
-    indicator: tuple[str | None, str | None] = (None, None)
-    for i, record in enumerate(records, start=1):
-        if not isinstance(record, dict):
-            raise ExtractError(f"the record is a {type(record).__name__}, not an object", page=page, row=i)
-        name = _field(record, ("country", "value"), page, i)
-        code = _field(record, ("countryiso3code",), page, i)
-        date = _field(record, ("date",), page, i)
-        value = _field(record, ("value",), page, i)
-        if not isinstance(name, str) or not name.strip():
-            raise ExtractError(f"country.value is {name!r}, not a name", page=page, row=i)
-        if code is not None and not isinstance(code, str):
-            raise ExtractError(f"countryiso3code is {code!r}, not a code", page=page, row=i)
-        if not re.fullmatch(r"\d{4}", str(date).strip()):
-            raise ExtractError(f"date {date!r} is not a year", page=page, row=i)
-        if value is not None:
-            try:
-                if isinstance(value, bool):
-                    raise ValueError
-                value = float(value)
-            except (TypeError, ValueError):
-                raise ExtractError(f"value {value!r} is not a number", page=page, row=i) from None
-        if indicator == (None, None) and isinstance(record.get("indicator"), dict):
+
+def _number(value: Any, page: int, row: int) -> float | None:
+    if value is None:
+        return None
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        return float(value)
+    except (TypeError, ValueError):
+        raise ExtractError(f"value {value!r} is not a number", page=page, row=row) from None
+
+
+def _row(record: Any, page: int, row: int) -> tuple[str, str | None, int, float | None]:
+    """One record as (country_name, country_code, year, value)."""
+    if not isinstance(record, dict):
+        raise ExtractError(f"the record is a {type(record).__name__}, not an object", page=page, row=row)
+    name = _field(record, ("country", "value"), page, row)
+    code = _field(record, ("countryiso3code",), page, row)
+    date = _field(record, ("date",), page, row)
+    value = _field(record, ("value",), page, row)
+    if not isinstance(name, str) or not name.strip():
+        raise ExtractError(f"country.value is {name!r}, not a name", page=page, row=row)
+    if code is not None and not isinstance(code, str):
+        raise ExtractError(f"countryiso3code is {code!r}, not a code", page=page, row=row)
+    if not re.fullmatch(r"\d{4}", str(date).strip()):
+        raise ExtractError(f"date {date!r} is not a year", page=page, row=row)
+    value = _number(value, page, row)
+    return name.strip(), (code or "").strip() or None, int(str(date).strip()), value
+
+
+def _indicator(records: list) -> tuple[str | None, str | None]:
+    """(id, name) of the first record whose indicator object gives either, else (None, None)."""
+    for record in records:
+        if isinstance(record.get("indicator"), dict):
             indicator = (record["indicator"].get("id"), record["indicator"].get("value"))
-        rows.append((name.strip(), (code or "").strip() or None, int(str(date).strip()), value))
+            if indicator != (None, None):
+                return indicator
+    return None, None
+
+
+def _parse_page(body: bytes, expected_page: int) -> _Page:
+    page = expected_page
+    meta, records = _split_body(_load_json(body, page), page)
+    _check_page_number(meta, expected_page)
+    pages, total = _int(meta, "pages", page), _int(meta, "total", page)
+    records = _record_list(records, total, page)
+    rows = [_row(record, page, i) for i, record in enumerate(records, start=1)]
     lastupdated = meta.get("lastupdated")
-    return _Page(expected_page, pages, total, None if lastupdated is None else str(lastupdated), rows, indicator)
+    return _Page(expected_page, pages, total, None if lastupdated is None else str(lastupdated), rows, _indicator(records))
 
 
 def _check_same_dataset(first: _Page, page: _Page) -> None:
