@@ -94,7 +94,6 @@ DEPLOYMENT = """\
     parameters:
       mode: mirror
       publish: false
-      trigger: manual
       wait_for_writer_seconds: 900
       sources: [icsr_2015_01, ucdp_ged]
       url_overrides: {{ucdp_ged: "{events}"}}
