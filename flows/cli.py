@@ -289,6 +289,11 @@ def run(
     if _answered_before_prefect(mode, force=force, options=[source, url, publish_to, not publish, accept_shrink],
                                 as_json=as_json):
         return
+    # the flow must run: Prefect's temporary server starts now, on the other core, while this
+    # process imports the flow (flows/prefect_server.py)
+    from flows.prefect_server import TemporaryServerError, start_early
+
+    server = start_early()
     from flows import pipeline
     from flows.catalog import CatalogError
     from flows.refresh import refresh, run_trigger
@@ -297,6 +302,8 @@ def run(
     with _progress_for(as_json) as progress:
         pipeline.PROGRESS = progress
         try:
+            if server is not None:
+                server.wait_until_healthy()
             with run_trigger("cli"):
                 result = refresh(sources=list(source) or None, mode=mode, url_overrides=overrides, force=force,
                                  publish=publish, wait_for_writer_seconds=wait, publish_to=publish_to,
@@ -305,7 +312,7 @@ def run(
             progress.stop()
             fail(str(exc), 2)
         except RuntimeError as exc:
-            if "ephemeral Prefect API server" not in str(exc):
+            if not isinstance(exc, TemporaryServerError) and "ephemeral Prefect API server" not in str(exc):
                 raise
             progress.stop()
             fail("Prefect's temporary server did not start in time (a busy machine?): try again, set "

@@ -9,7 +9,10 @@ expires. Without a server, or without the limit, runs use the file lock alone, a
 from __future__ import annotations
 
 import contextlib
+import os
 import time
+
+from flows.prefect_server import TEMPORARY_SERVER_URL
 
 WRITER_LIMIT = "ftf-warehouse-writer"
 
@@ -24,7 +27,8 @@ def _server_has_limit(name: str) -> bool:
     from prefect.exceptions import ObjectNotFound
     from prefect.settings import get_current_settings
 
-    if not get_current_settings().api.url:
+    url = get_current_settings().api.url
+    if not url or url == os.environ.get(TEMPORARY_SERVER_URL):
         return False   # a temporary local server: nothing to share with other machines
     with get_client(sync_client=True) as client:
         try:

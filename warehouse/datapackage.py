@@ -74,20 +74,27 @@ def _table_type(duckdb_type: str) -> str:
     return _TYPES.get(base, "string")
 
 
-def _has_empty_strings(path: Path, column: str) -> bool:
-    """An empty string and a NULL look alike in CSV: such a column cannot be 'required'."""
-    quoted = '"' + column.replace('"', '""') + '"'
+def _empty_string_columns(path: Path, columns: list[str]) -> set[str]:
+    """The `columns` of a Parquet file that hold an empty string (one scan for all of them): an empty
+    string and a NULL look alike in CSV, so such a column cannot be 'required'."""
+    if not columns:
+        return set()
+    counts = ", ".join("count_if(\"" + c.replace('"', '""') + "\" = '')" for c in columns)
     con = in_utc(duckdb.connect())
     try:
-        return con.execute(f"select count(*) from read_parquet($p) where {quoted} = ''",
-                           {"p": str(path)}).fetchone()[0] > 0
+        found = con.execute(f"select {counts} from read_parquet($p)", {"p": str(path)}).fetchone()
     finally:
         con.close()
+    return {c for c, n in zip(columns, found) if n}
 
 
 def _fields(entry: dict, folder: Path) -> list[dict]:
     contract = PUBLISHED.get(entry["name"])
     columns = contract.to_schema().columns if contract else {}
+    not_null = {c["name"] for c in entry["columns"] if c["name"] in columns and not columns[c["name"]].nullable}
+    empty = _empty_string_columns(folder / entry["files"]["parquet"],
+                                  [c["name"] for c in entry["columns"]
+                                   if c["name"] in not_null and _table_type(c["type"]) == "string"])
     fields = []
     for column in entry["columns"]:
         name, kind = column["name"], _table_type(column["type"])
@@ -96,9 +103,8 @@ def _fields(entry: dict, folder: Path) -> list[dict]:
         if spec is not None and spec.description:
             field["description"] = spec.description
         constraints = {}
-        if spec is not None and not spec.nullable:
-            if not (kind == "string" and _has_empty_strings(folder / entry["files"]["parquet"], name)):
-                constraints["required"] = True
+        if name in not_null and name not in empty:
+            constraints["required"] = True
         for check in (spec.checks if spec is not None else []):
             allowed = check.statistics.get("allowed_values") if check.statistics else None
             if allowed is not None and kind == "string":
