@@ -117,6 +117,26 @@ def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch
     return result
 
 
+def known_unchanged(sources: list[Source], *, mode: str, previous: dict[str, PreviousFetch],
+                    overrides: dict[str, str], force: bool) -> set[str]:
+    """Ids of the sources a mirror fetch would find unchanged: no --force or --url, and the embedded
+    copy hashes to the document the source last loaded, with the same review decisions (as the
+    input state of flows/state.py). Live mode: none (only the publisher can say)."""
+    from flows.state import sha256_file
+
+    if mode != "mirror" or force:
+        return set()
+    known = set()
+    for source in sources:
+        last = previous.get(source.id)
+        if source.id in overrides or last is None or source.kind == "events" or not source.mirror_file:
+            continue
+        if source.mirror_path.is_file() and last.sha256 == sha256_file(source.mirror_path) \
+                and last.inputs_sha256 == source.inputs_sha256():
+            known.add(source.id)
+    return known
+
+
 def accept_shrink(outcomes: list[SourceOutcome], accepted: list[str] | None) -> list[SourceOutcome]:
     """Mark the outcomes of sources named by --accept-shrink (their min_rows / max_closed_share are waived)."""
     for outcome in outcomes:

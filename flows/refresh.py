@@ -30,7 +30,7 @@ from flows.writer_limit import WriterSlotBusy, writer_slot
 from warehouse.builds import record_mart_builds, record_run_state
 from warehouse.changes import changes_since_previous
 from warehouse.db import WarehouseBusy, writer_lock
-from warehouse.load import finish_run, load_run, open_writer, previous_fetches
+from warehouse.load import Warehouse, finish_run, load_run, open_writer, previous_fetches, writing
 from warehouse.marts import build_marts
 from warehouse.datapackage import datapackage_extra
 from warehouse.publish import publish as publish_bundle
@@ -121,56 +121,49 @@ def archive_task(source: Source, outcome: pipeline.SourceOutcome, mode: str, raw
     return pipeline.archive_documents(source, outcome, mode=mode, raw_store=raw_store)
 
 
+# Each step takes the warehouse as the run's open connection (the flow opens one writer connection
+# for the whole run, under the writer lock) or as the file's path (a step called on its own).
 @task(name="load", cache_policy=NO_CACHE)
-def load_task(db_path, run: pipeline.RunInfo, outcomes: list) -> list:
+def load_task(warehouse: Warehouse, run: pipeline.RunInfo, outcomes: list) -> list:
     """Load the run; sources no longer in the catalog are withdrawn (closed_reason 'withdrawn')."""
-    return load_run(db_path, run, outcomes, catalog_ids=list(load_catalog()))
+    return load_run(warehouse, run, outcomes, catalog_ids=list(load_catalog()))
 
 
 @task(name="changes", cache_policy=NO_CACHE)
-def changes_task(db_path, run_id: str) -> str | None:
+def changes_task(warehouse: Warehouse, run_id: str) -> str | None:
     """Markdown diff between the previous run and this one (None when nothing changed)."""
-    con = open_writer(db_path)
-    try:
+    with writing(warehouse) as con:
         return changes_since_previous(con, run_id)
-    finally:
-        con.close()
 
 
 @task(name="plan", cache_policy=NO_CACHE)
-def plan_task(db_path, catalog: dict, published, run_id: str, changed_kinds: set[str], force: bool,
+def plan_task(warehouse: Warehouse, catalog: dict, published, run_id: str, changed_kinds: set[str], force: bool,
               publish: bool) -> RebuildPlan:
     """The run's input state, and which marts and whether the bundle must be rebuilt from it."""
-    con = open_writer(db_path)
-    try:
+    with writing(warehouse) as con:
         plan = plan_rebuild(con, catalog, published, changed_kinds, force=force, publish=publish)
         record_run_state(con, run_id, plan.state.sha256)
         return plan
-    finally:
-        con.close()
 
 
 @task(name="marts", cache_policy=NO_CACHE)
-def marts_task(db_path, marts: dict[str, str] | None = None, run_id: str | None = None) -> dict[str, int]:
+def marts_task(warehouse: Warehouse, marts: dict[str, str] | None = None, run_id: str | None = None) -> dict[str, int]:
     """Rebuild `marts` (mart -> input state; None: all) and record the state each was built from."""
-    con = open_writer(db_path)
-    try:
+    with writing(warehouse) as con:
         counts = build_marts(con, list(marts) if marts is not None else None)
         if marts and run_id:
             record_mart_builds(con, marts, run_id)
         return counts
-    finally:
-        con.close()
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(db_path, target, run_id: str, publish_to: str | None = None, sources: list | None = None,
-                 input_state: str | None = None, generated_at: str | None = None) -> dict:
-    con = open_writer(db_path)
-    try:
+def publish_task(warehouse: Warehouse, target, run_id: str, publish_to: str | None = None, sources: list | None = None,
+                 input_state: str | None = None, generated_at: str | None = None, reuse_charts: bool = True) -> dict:
+    """Write the bundle; `reuse_charts=False` (--force) renders every chart instead of using the chart cache."""
+    with writing(warehouse) as con:
         manifest = publish_bundle(con, target, run_id=run_id, publish_to=publish_to, input_state=input_state,
                                   generated_at=generated_at,
-                                  extra=[datapackage_extra(sources, con), report_extra(con, sources)])
+                                  extra=[datapackage_extra(sources, con), report_extra(con, sources, reuse_charts=reuse_charts)])
         if publish_to:
             where = publish_to if "://" in publish_to else Path(publish_to).resolve().as_uri()
             link = f"{where.rstrip('/')}/{REPORT}"
@@ -179,8 +172,6 @@ def publish_task(db_path, target, run_id: str, publish_to: str | None = None, so
         create_markdown_artifact(key="refresh-report", markdown=report_markdown(con, link, manifest),
                                  description=f"Run {run_id}: headline numbers and the link to report.html")
         return manifest
-    finally:
-        con.close()
 
 
 def effective_trigger(requested: str) -> str:
@@ -224,13 +215,13 @@ def _known_overrides(catalog: dict, url_overrides: dict[str, str] | None) -> dic
     return overrides
 
 
-def _record_start(where, run: pipeline.RunInfo, logger) -> list[str]:
+def _record_start(con, run: pipeline.RunInfo, logger) -> list[str]:
     """Mark runs that never finished as interrupted (this run holds the lock: none can be going), name
     them in the log, and record this run as 'running' before it changes anything."""
-    interrupted = mark_interrupted(where.db, run.run_id)
+    interrupted = mark_interrupted(con, run.run_id)
     for gone in interrupted:
         logger.warning("Run %s never finished (interrupted); marked 'interrupted' in meta.runs.", gone)
-    record_start(where.db, run, parameters_json=pipeline.parameters_json(run.parameters))
+    record_start(con, run, parameters_json=pipeline.parameters_json(run.parameters))
     return interrupted
 
 
@@ -241,25 +232,38 @@ def _log_outcomes(logger, outcomes: list) -> None:
             o.rows_quarantined, f" — {o.error}" if o.error else "")
 
 
-def _publish(where, plan: RebuildPlan, publish_to: str | None, sources: list, logger) -> tuple[dict | None, str | None]:
+def _publish(where, con, plan: RebuildPlan, publish_to: str | None, sources: list, logger, *,
+             force: bool) -> tuple[dict | None, str | None]:
     """(manifest, None), or (None, one line) when publishing failed: the data stays loaded and the
     previous bundle is still served (publish swaps a finished bundle in, or nothing). The bundle
     names the snapshot it shows and the input state it was built from (flows/state.py)."""
     try:
-        return publish_task(where.db, where.published, plan.snapshot_run, publish_to, sources,
-                            plan.state.sha256, plan.snapshot_at), None
+        return publish_task(con, where.published, plan.snapshot_run, publish_to, sources,
+                            plan.state.sha256, plan.snapshot_at, not force), None
     except Exception as exc:  # noqa: BLE001 - disk full, a file in the way, a report error: one line
         message = publish_failure_message(exc)
         logger.error("%s", message)
         return None, message
 
 
-def _replay_then_previous_fetches(where, sources: list[Source], mode: str) -> tuple[list[dict], dict]:
+def _replay_then_previous_fetches(where, con, sources: list[Source], mode: str) -> tuple[list[dict], dict]:
     """Replay embedded vintages on a fresh warehouse, then each source's last loaded document
     (one read of meta.fetches when there is nothing to replay)."""
-    previous = previous_fetches(where.db)
+    previous = previous_fetches(con)
     replayed = pipeline.replay_vintages_if_new(where, sources, mode, known=previous)
-    return replayed, (previous_fetches(where.db) if replayed else previous)
+    return replayed, (previous_fetches(con) if replayed else previous)
+
+
+def _fetch_each(chosen: list[Source], mode: str, raw_store, previous: dict, overrides: dict, force: bool) -> dict:
+    """Each source's fetch: a task (with retries) for every document that may have changed. In mirror
+    mode a source whose embedded copy hashes to the document it last loaded, with the same review
+    decisions, is read here: its outcome ('unchanged') is known, so it needs no task (the read still
+    records its fetch and checks the raw store's copy)."""
+    known = pipeline.known_unchanged(chosen, mode=mode, previous=previous, overrides=overrides, force=force)
+    return {s.id: pipeline.fetch(s, mode=mode, raw_store=raw_store, previous=previous.get(s.id), force=force)
+            if s.id in known else
+            fetch_task.submit(s, mode, raw_store, previous.get(s.id), overrides.get(s.id), force)
+            for s in chosen}
 
 
 def _extract_what_changed(chosen: list[Source], fetched: dict, mode: str, raw_store, force: bool) -> list:
@@ -268,7 +272,8 @@ def _extract_what_changed(chosen: list[Source], fetched: dict, mode: str, raw_st
     futures = {}
     for source in chosen:
         # a fetch that still failed after its retries gives its exception: a failed FetchResult
-        got = pipeline.failed_fetch_result(source, fetched[source.id].result(raise_on_failure=False))
+        got = fetched[source.id]
+        got = pipeline.failed_fetch_result(source, got if isinstance(got, FetchResult) else got.result(raise_on_failure=False))
         if got.status == "fetched" or force:
             futures[source.id] = archive_task.submit(source, process_task.submit(source, got, force), mode, raw_store)
         else:
@@ -276,27 +281,27 @@ def _extract_what_changed(chosen: list[Source], fetched: dict, mode: str, raw_st
     return [f.result() if hasattr(f, "result") else f for f in futures.values()]
 
 
-def _rebuild_after_loading(where, run: pipeline.RunInfo, catalog: dict, outcomes: list, *, force: bool,
+def _rebuild_after_loading(where, con, run: pipeline.RunInfo, catalog: dict, outcomes: list, *, force: bool,
                            publish: bool, publish_to: str | None, logger) -> dict:
     """Changes, marts and publish: only what the run's input state needs (flows/state.py). A run that
     loaded nothing new and whose state is the published bundle's rebuilds nothing: status 'unchanged'."""
     changed_kinds = {o.kind for o in outcomes if o.opened or o.closed}
     try:
-        diff = changes_task(where.db, run.run_id) if changed_kinds else None
-        plan = plan_task(where.db, catalog, where.published, run.run_id, changed_kinds, force, publish)
-        counts = marts_task(where.db, plan.marts, run.run_id) if plan.marts else {}
+        diff = changes_task(con, run.run_id) if changed_kinds else None
+        plan = plan_task(con, catalog, where.published, run.run_id, changed_kinds, force, publish)
+        counts = marts_task(con, plan.marts, run.run_id) if plan.marts else {}
     except Exception as exc:  # the snapshot is loaded, but meta.runs must not say the run completed
-        finish_run(where.db, run.run_id, status="failed", message=f"after loading: {type(exc).__name__}: {exc}")
+        finish_run(con, run.run_id, status="failed", message=f"after loading: {type(exc).__name__}: {exc}")
         raise
     status, manifest, publish_error, message = pipeline.run_status(outcomes), None, None, None
     if plan.publish or (publish and bool(publish_to)):
-        manifest, publish_error = _publish(where, plan, publish_to, list(catalog.values()), logger)
+        manifest, publish_error = _publish(where, con, plan, publish_to, list(catalog.values()), logger, force=force)
     if plan.unchanged:
         message = f"nothing changed since run {plan.snapshot_run}; published bundle is current"
         logger.info(message)
         status = "unchanged" if status == "completed" else status
     status = "published_failed" if publish_error else status
-    finish_run(where.db, run.run_id, status=status, message=publish_error or message)
+    finish_run(con, run.run_id, status=status, message=publish_error or message)
     return {"diff": diff, "marts": counts, "manifest": manifest, "message": message, "status": status,
             "publish_error": publish_error}
 
@@ -330,6 +335,8 @@ def refresh(
         except (WarehouseBusy, WriterSlotBusy) as exc:
             # end the run Failed with the message alone (no traceback); a caller still gets WarehouseBusy
             return Failed(message=str(exc), data=exc)
+        # one writer connection for the whole run, opened under the lock and handed to every step
+        con = holding.enter_context(contextlib.closing(open_writer(where.db)))
         # the run starts once it holds the lock, so versions it opens are never older than the last run's
         started = dt.datetime.now(dt.timezone.utc)
         run = pipeline.RunInfo(
@@ -339,14 +346,14 @@ def refresh(
             flow_run_id=str(prefect_flow_run.id) if prefect_flow_run.id else None,
             deployment=prefect_deployment.name if prefect_deployment.id else None,
         )
-        interrupted = _record_start(where, run, logger)
-        replayed, previous = _replay_then_previous_fetches(where, [s for s in chosen if s.id not in overrides], mode)
-        fetched = {s.id: fetch_task.submit(s, mode, where.raw, previous.get(s.id), overrides.get(s.id), force)
-                   for s in chosen}
-        outcomes = load_task(where.db, run, pipeline.accept_shrink(
+        interrupted = _record_start(con, run, logger)
+        replayed, previous = _replay_then_previous_fetches(where, con, [s for s in chosen if s.id not in overrides],
+                                                           mode)
+        fetched = _fetch_each(chosen, mode, where.raw, previous, overrides, force)
+        outcomes = load_task(con, run, pipeline.accept_shrink(
             _extract_what_changed(chosen, fetched, mode, where.raw, force), accept_shrink))
         _log_outcomes(logger, outcomes)
-        after = _rebuild_after_loading(where, run, catalog, outcomes, force=force, publish=publish,
+        after = _rebuild_after_loading(where, con, run, catalog, outcomes, force=force, publish=publish,
                                        publish_to=publish_to, logger=logger)
     rows = pipeline.summary_rows(outcomes)
     if after["diff"]:

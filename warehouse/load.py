@@ -6,9 +6,11 @@ unexpected rolls the whole run back, so the previous snapshot stays intact.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,19 +42,41 @@ def open_writer(db_path: Path, *, wait_seconds: float = 30.0) -> duckdb.DuckDBPy
             time.sleep(0.5)
 
 
-def previous_fetches(db_path: Path) -> dict[str, PreviousFetch]:
-    """The last fetch of each source whose document was loaded (or found unchanged)."""
-    if not Path(db_path).exists():
-        return {}
-    con = open_writer(db_path)
+# The warehouse a writing function works on: the run's open connection (a flow run opens one
+# and passes it to every step), or the file's path (a new connection, closed when the step ends).
+Warehouse = Path | duckdb.DuckDBPyConnection
+
+
+@contextlib.contextmanager
+def writing(warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection: `warehouse` itself when it is a connection (left open for its
+    owner), else a new connection to that file, closed on leaving."""
+    if isinstance(warehouse, duckdb.DuckDBPyConnection):
+        yield warehouse
+        return
+    con = open_writer(warehouse)
     try:
+        yield con
+    finally:
+        con.close()
+
+
+def database_file(con: duckdb.DuckDBPyConnection) -> Path:
+    """The file a connection writes (its current database)."""
+    return Path(con.execute("select path from duckdb_databases() where database_name = current_database()"
+                            ).fetchone()[0])
+
+
+def previous_fetches(warehouse: Warehouse) -> dict[str, PreviousFetch]:
+    """The last fetch of each source whose document was loaded (or found unchanged)."""
+    if not isinstance(warehouse, duckdb.DuckDBPyConnection) and not Path(warehouse).exists():
+        return {}
+    with writing(warehouse) as con:
         rows = con.execute("""
             select source_id, sha256, etag, last_modified, inputs_sha256 from (
                 select *, row_number() over (partition by source_id order by fetched_at desc) as n
                 from meta.fetches where outcome in ('loaded', 'unchanged') and sha256 is not null)
             where n = 1""").fetchall()
-    finally:
-        con.close()
     return {r[0]: PreviousFetch(sha256=r[1], etag=r[2], last_modified=r[3], inputs_sha256=r[4]) for r in rows}
 
 
@@ -183,15 +207,20 @@ def _withdrawn_sources(con: duckdb.DuckDBPyConnection, run, catalog_ids: list[st
             for (kind, source_id), count in sorted(closed.items(), key=lambda item: (item[0][1], item[0][0]))]
 
 
-def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False,
+def load_run(warehouse: Warehouse, run, outcomes: list, *, finished: bool = False,
              catalog_ids: list[str] | None = None) -> list:
     """Apply every loaded outcome's snapshot, record quarantine, validation, fetches and the run.
     With `catalog_ids` (every source the catalog declares), sources that left the catalog are
     withdrawn and added to the outcomes. Returns the outcomes with versions opened/closed filled in."""
-    con = open_writer(db_path)
+    with writing(warehouse) as con:
+        return _load_run(con, run, outcomes, finished=finished, catalog_ids=catalog_ids)
+
+
+def _load_run(con: duckdb.DuckDBPyConnection, run, outcomes: list, *, finished: bool,
+              catalog_ids: list[str] | None) -> list:
     now = dt.datetime.now(dt.timezone.utc)
     try:
-        tabular = _load_event_releases(con, db_path, run, outcomes, now)
+        tabular = _load_event_releases(con, database_file(con), run, outcomes, now)
         con.execute("BEGIN TRANSACTION")
         for o in tabular:
             if o.status != "loaded":
@@ -222,8 +251,6 @@ def load_run(db_path: Path, run, outcomes: list, *, finished: bool = False,
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    finally:
-        con.close()
     return outcomes
 
 
@@ -234,15 +261,12 @@ def _status_from_sources(sources_json: str | None) -> str:
     return "completed" if not failed else ("failed" if failed == len(statuses) else "partial")
 
 
-def finish_run(db_path: Path, run_id: str, *, status: str | None = None, message: str | None = None) -> None:
+def finish_run(warehouse: Warehouse, run_id: str, *, status: str | None = None, message: str | None = None) -> None:
     """Set finished_at and the final status (given, or for a 'loaded' run derived from its sources)."""
-    con = open_writer(db_path)
-    try:
+    with writing(warehouse) as con:
         if status is None:
             row = con.execute("select status, sources from meta.runs where run_id = ?", [run_id]).fetchone()
             if row and row[0] == "loaded":
                 status = _status_from_sources(row[1])
         con.execute("UPDATE meta.runs SET finished_at = now(), status = coalesce(?, status), "
                     "message = coalesce(?, message) WHERE run_id = ?", [status, message, run_id])
-    finally:
-        con.close()

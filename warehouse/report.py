@@ -444,17 +444,18 @@ def _png_key(spec: dict, vl_version: str | None) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def write_pngs(pngs: dict[str, dict], charts_dir: Path, cache_dir: Path) -> list[Path]:
+def write_pngs(pngs: dict[str, dict], charts_dir: Path, cache_dir: Path, *, reuse_cached: bool = True) -> list[Path]:
     """charts/<name>.png for every spec; a chart whose spec and data hash to a PNG already in
     `cache_dir` is copied from there instead of being rendered again (vl-convert takes about a
-    second a chart). The cache keeps the charts of the last build only."""
+    second a chart). `reuse_cached=False` (`ftf run --force`: trust no cache) renders every chart
+    and replaces the cached copies. The cache keeps the charts of the last build only."""
     charts_dir.mkdir(parents=True, exist_ok=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
     version, written, keys = _vegalite_version(), [], set()
     for name, spec in pngs.items():
         key = _png_key(spec, version)
         cached = cache_dir / f"{key}.png"
-        if not cached.exists():
+        if not (reuse_cached and cached.exists()):
             partial = cache_dir / f".{key}.{os.getpid()}.tmp"
             partial.write_bytes(vlc.vegalite_to_png(spec, scale=PNG_SCALE, vl_version=version))
             os.replace(partial, cached)
@@ -664,14 +665,15 @@ def _timeline_figures(specs: dict) -> str:
 
 
 def write_report(con: duckdb.DuckDBPyConnection, folder: Path, manifest: dict, sources=None,
-                 chart_cache: Path | None = None) -> list[Path]:
+                 chart_cache: Path | None = None, *, reuse_charts: bool = True) -> list[Path]:
     """Write report.html and charts/<name>.png into the bundle folder; returns the files written.
-    `chart_cache` (default: chart-cache/ beside the bundle folder) keeps the last build's PNGs."""
+    `chart_cache` (default: chart-cache/ beside the bundle folder) keeps the last build's PNGs;
+    `reuse_charts=False` renders every chart again (write_pngs)."""
     folder = Path(folder)
     pubs = Publications(con, sources)
     specs, pngs = build_charts(con, sources, pubs)
     cache = Path(chart_cache or folder.parent / CHART_CACHE)
-    written = write_pngs(pngs, folder / CHARTS_DIR, cache)
+    written = write_pngs(pngs, folder / CHARTS_DIR, cache, reuse_cached=reuse_charts)
     default = specs.get("country_timeline", {}).get("params", [{}])[0].get("value")
     options, country_data = _country_page(con, pubs, default)
     captions = _captions(con)
@@ -700,12 +702,13 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, manifest: dict, s
     return written
 
 
-def report_extra(con: duckdb.DuckDBPyConnection, sources=None, chart_cache: Path | None = None):
+def report_extra(con: duckdb.DuckDBPyConnection, sources=None, chart_cache: Path | None = None, *,
+                 reuse_charts: bool = True):
     """An `extra` for warehouse.publish.publish(): (folder, manifest) -> None."""
     sources = list(sources) if sources is not None else None
 
     def add(folder: Path, manifest: dict) -> None:
-        write_report(con, folder, manifest, sources, chart_cache)
+        write_report(con, folder, manifest, sources, chart_cache, reuse_charts=reuse_charts)
     return add
 
 

@@ -19,35 +19,30 @@ __all__ = ["UNFINISHED", "has_unfinished", "mark_interrupted", "record_start"]
 UNFINISHED = ("running", "loaded", "completed", "partial", "failed", "published_failed")
 
 
-def record_start(db_path: Path, run, *, parameters_json: str) -> None:
-    """Insert the run as 'running' before it changes anything."""
-    from warehouse.load import open_writer   # lazily: `ftf run`'s no-change answer imports this module
-    con = open_writer(db_path)
-    try:
+def record_start(warehouse, run, *, parameters_json: str) -> None:
+    """Insert the run as 'running' before it changes anything. `warehouse`: the run's connection or the file."""
+    from warehouse.load import writing   # lazily: `ftf run`'s no-change answer imports this module
+    with writing(warehouse) as con:
         con.execute(
             "INSERT INTO meta.runs (run_id, flow_run_id, deployment, trigger, parameters, mode, started_at, status) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
             [run.run_id, run.flow_run_id, run.deployment, run.trigger, parameters_json, run.mode, run.started_at])
-    finally:
-        con.close()
 
 
-def mark_interrupted(db_path: Path, current_run_id: str) -> list[str]:
+def mark_interrupted(warehouse, current_run_id: str) -> list[str]:
     """Mark every other run without finished_at as interrupted; returns their run ids (oldest first).
-    Only call it while holding the writer lock: then no other run can still be going."""
-    if not Path(db_path).exists():
+    Only call it while holding the writer lock: then no other run can still be going.
+    `warehouse`: the run's connection or the file."""
+    if isinstance(warehouse, (str, Path)) and not Path(warehouse).exists():
         return []
-    from warehouse.load import open_writer
-    con = open_writer(db_path)
-    try:
+    from warehouse.load import writing
+    with writing(warehouse) as con:
         rows = con.execute(
             "UPDATE meta.runs SET status = 'interrupted', "
             "message = concat_ws('; ', message, ?) "
             "WHERE finished_at IS NULL AND run_id <> ? AND status <> 'interrupted' RETURNING run_id, started_at",
             [f"interrupted: it never finished (found by run {current_run_id} at "
              f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC)", current_run_id]).fetchall()
-    finally:
-        con.close()
     return [r[0] for r in sorted(rows, key=lambda r: r[1])]
 
 
