@@ -117,22 +117,26 @@ def fetch(source: Source, *, mode: str, raw_store: Path, previous: PreviousFetch
     return result
 
 
-def known_unchanged(sources: list[Source], *, mode: str, previous: dict[str, PreviousFetch],
-                    overrides: dict[str, str], force: bool) -> set[str]:
-    """Ids of the sources a mirror fetch would find unchanged: no --force or --url, and the embedded
-    copy hashes to the document the source last loaded, with the same review decisions (as the
-    input state of flows/state.py). Live mode: none (only the publisher can say)."""
+def known_mirror_fetches(sources: list[Source], *, mode: str, previous: dict[str, PreviousFetch],
+                         overrides: dict[str, str], force: bool) -> set[str]:
+    """Ids of the sources whose mirror fetch has a known outcome, so it needs no task: no --force or
+    --url, and either the embedded copy hashes to the document the source last loaded, with the same
+    review decisions ('unchanged', as the input state of flows/state.py), or the source is an event
+    release, which has no embedded copy ('skipped'). Live mode: none (only the publisher can say)."""
     from flows.state import sha256_file
 
     if mode != "mirror" or force:
         return set()
     known = set()
     for source in sources:
-        last = previous.get(source.id)
-        if source.id in overrides or last is None or source.kind == "events" or not source.mirror_file:
+        if source.id in overrides:
             continue
-        if source.mirror_path.is_file() and last.sha256 == sha256_file(source.mirror_path) \
-                and last.inputs_sha256 == source.inputs_sha256():
+        if source.kind == "events":
+            known.add(source.id)
+            continue
+        last = previous.get(source.id)
+        if last is not None and source.mirror_file and source.mirror_path.is_file() \
+                and last.sha256 == sha256_file(source.mirror_path) and last.inputs_sha256 == source.inputs_sha256():
             known.add(source.id)
     return known
 

@@ -258,8 +258,8 @@ def _fetch_each(chosen: list[Source], mode: str, raw_store, previous: dict, over
     """Each source's fetch: a task (with retries) for every document that may have changed. In mirror
     mode a source whose embedded copy hashes to the document it last loaded, with the same review
     decisions, is read here: its outcome ('unchanged') is known, so it needs no task (the read still
-    records its fetch and checks the raw store's copy)."""
-    known = pipeline.known_unchanged(chosen, mode=mode, previous=previous, overrides=overrides, force=force)
+    records its fetch and checks the raw store's copy); so is an event release's ('skipped')."""
+    known = pipeline.known_mirror_fetches(chosen, mode=mode, previous=previous, overrides=overrides, force=force)
     return {s.id: pipeline.fetch(s, mode=mode, raw_store=raw_store, previous=previous.get(s.id), force=force)
             if s.id in known else
             fetch_task.submit(s, mode, raw_store, previous.get(s.id), overrides.get(s.id), force)

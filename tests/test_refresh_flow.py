@@ -121,3 +121,78 @@ def test_failing_source_does_not_stop_others_and_keeps_its_snapshot(first_run, t
     assert snapshot != result["run_id"]
     assert json.loads((home.published / "manifest.json").read_text())["run_id"] == snapshot
     assert json.loads((home.published / "previous" / "manifest.json").read_text()) == json.loads(bundle_before)
+
+
+class _SubmittedFetches:
+    """Stands in for flows.refresh.fetch_task: records which sources got a fetch task, then submits it."""
+
+    def __init__(self, task):
+        self.task, self.sources = task, []
+
+    def submit(self, source, *args, **kwargs):
+        self.sources.append(source.id)
+        return self.task.submit(source, *args, **kwargs)
+
+
+def test_a_mirror_run_with_one_changed_source_submits_work_for_it_alone(first_run, monkeypatch):
+    """In mirror mode a source whose embedded copy is the document it last loaded needs no fetch task;
+    its fetch (and outcome 'unchanged') is still recorded, like every other source's."""
+    import flows.refresh as refresh_module
+    from flows.catalog import load_catalog
+    from flows.refresh import refresh, run_trigger
+    from flows.state import sha256_file
+
+    home, _ = first_run
+    changed = "icsr_2019_07"
+    # the warehouse last loaded another document of this source (as if its mirror copy had just been updated)
+    con = duckdb.connect(str(home.db))
+    try:
+        con.execute("update meta.fetches set sha256 = ? where source_id = ? and fetched_at = (select max(fetched_at) "
+                    "from meta.fetches where source_id = ? and outcome in ('loaded', 'unchanged'))",
+                    ["f" * 64, changed, changed])
+    finally:
+        con.close()
+    spy = _SubmittedFetches(refresh_module.fetch_task)
+    monkeypatch.setattr(refresh_module, "fetch_task", spy)
+    with run_trigger("test"):
+        result = refresh(home=str(home.home))
+    assert spy.sources == [changed]
+    mirrored = {s.id: s for s in load_catalog().values() if s.mirror_path.is_file()}
+    fetches = query(home.db, "select source_id, outcome, status, sha256, url from meta.fetches where run_id = ?",
+                    [result["run_id"]])
+    assert {f[0]: f[1] for f in fetches} == {s: ("loaded" if s == changed else "unchanged") for s in mirrored}
+    for source_id, _, status, sha256, url in fetches:   # each recorded as read: the embedded copy's bytes
+        assert (status, sha256, url) == ("fetched" if source_id == changed else "unchanged",
+                                         sha256_file(mirrored[source_id].mirror_path), str(mirrored[source_id].mirror_path))
+    sources = json.loads(query(home.db, "select sources from meta.runs where run_id = ?", [result["run_id"]])[0][0])
+    assert {s: v["status"] for s, v in sources.items() if s in mirrored} == \
+        {s: ("loaded" if s == changed else "unchanged") for s in mirrored}
+    assert set(sources) - set(mirrored) == {s for s in load_catalog() if s not in mirrored}   # skipped, still listed
+
+
+def test_a_run_opens_one_warehouse_connection_and_force_renders_every_chart(first_run, monkeypatch):
+    """Every step of a run (record start, load, changes, plan, marts, publish, finish) uses the run's one
+    writer connection; --force trusts no cache: every PNG chart is rendered again."""
+    import warehouse.db as db_module
+    import warehouse.report as report
+    from flows.refresh import refresh, run_trigger
+
+    home, _ = first_run
+    opened, rendered = [], []
+    connect, render = db_module.duckdb.connect, report.vlc.vegalite_to_png
+
+    def counting_connect(database=":memory:", *args, **kwargs):
+        if str(database) == str(home.db):
+            opened.append(database)
+        return connect(database, *args, **kwargs)
+
+    def counting_render(spec, **kwargs):
+        rendered.append(spec)
+        return render(spec, **kwargs)
+    monkeypatch.setattr(db_module.duckdb, "connect", counting_connect)
+    monkeypatch.setattr(report.vlc, "vegalite_to_png", counting_render)
+    with run_trigger("test"):
+        result = refresh(home=str(home.home), force=True)
+    assert result["status"] == "completed" and result["published"] and result["marts"]
+    assert len(opened) == 1
+    assert len(rendered) == len(report.PNG_CHARTS)

@@ -200,15 +200,16 @@ def test_unchanged_charts_are_reused_and_a_changed_one_alone_is_rendered(home, t
     db, cache, sources = tmp_path / "w.duckdb", tmp_path / "cache", list(load_catalog().values())
     shutil.copy2(home.db, db)
 
-    def build(folder: str) -> dict[str, bytes]:
+    def build(folder: str, reuse: bool = True) -> dict[str, bytes]:
         con = duckdb.connect(str(db))
         try:
-            report.write_report(con, tmp_path / folder, MANIFEST, sources, chart_cache=cache)
+            report.write_report(con, tmp_path / folder, MANIFEST, sources, chart_cache=cache, reuse_charts=reuse)
         finally:
             con.close()
         return {p.stem: p.read_bytes() for p in (tmp_path / folder / report.CHARTS_DIR).glob("*.png")}
 
-    (tmp_path / "one").mkdir(), (tmp_path / "two").mkdir(), (tmp_path / "three").mkdir()
+    for folder in ("one", "two", "three", "four"):
+        (tmp_path / folder).mkdir()
     first = build("one")
     assert len(rendered) == len(report.PNG_CHARTS) == len(first)
     second = build("two")
@@ -226,3 +227,8 @@ def test_unchanged_charts_are_reused_and_a_changed_one_alone_is_rendered(home, t
     assert [name for name in third if third[name] != first[name]] == ["per_million"]
     assert len(list(cache.glob("*.png"))) == len(report.PNG_CHARTS)  # the cache keeps the last build only
     assert len(list(cache.glob("vega-bundle-*.js"))) == 1  # and the JavaScript bundle, made once
+    # --force trusts no cache: every chart is rendered again (to the same bytes) and the cache refreshed
+    fourth = build("four", reuse=False)
+    assert len(rendered) == 2 * len(report.PNG_CHARTS) + 1
+    assert fourth == third
+    assert len(list(cache.glob("*.png"))) == len(report.PNG_CHARTS)

@@ -1,0 +1,45 @@
+"""Prefect's temporary server started early (flows/prefect_server.py): `ftf run` and the Prefect floor
+start it before importing Prefect, and stop it when they exit."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.test_cli_imports import ROOT
+
+PROBE = """
+import json, os, sys, urllib.request
+from flows.prefect_server import start_early
+server = start_early()
+assert "prefect" not in sys.modules          # started without importing Prefect
+server.wait_until_healthy(120)
+with urllib.request.urlopen(os.environ["PREFECT_API_URL"] + "/health") as response:
+    healthy = response.status
+process = server.process
+server.stop()
+print(json.dumps({"url": os.environ["PREFECT_API_URL"], "healthy": healthy, "exit": process.poll()}))
+"""
+
+
+def test_the_server_starts_before_prefect_is_imported_and_stops(tmp_path):
+    import json
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=ROOT, env=env,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["url"].startswith("http://127.0.0.1:") and seen["url"].endswith("/api")
+    assert seen["healthy"] == 200 and seen["exit"] is not None   # stopped: the process has exited
+
+
+def test_no_server_is_started_when_there_is_an_api_or_prefect_is_already_imported(monkeypatch):
+    from flows import prefect_server
+
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    assert prefect_server.start_early() is None
+    monkeypatch.delenv("PREFECT_API_URL")
+    monkeypatch.setitem(sys.modules, "prefect.context", sys.modules.get("prefect.context") or object())
+    assert prefect_server.start_early() is None
