@@ -32,7 +32,7 @@ $(STAMP): requirements.lock pyproject.toml
 	fi; \
 	if [ -x $(BIN)/uv ]; then \
 		step "installing requirements.lock with uv (hash-checked)"; \
-		$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock || exit 1; \
+		$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python --require-hashes -r requirements.lock || exit 1; \
 		$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . || exit 1; \
 	else \
 		step "installing requirements.lock with pip (hash-checked; a few minutes)"; \

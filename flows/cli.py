@@ -295,14 +295,15 @@ def run(
 
     server = start_early()
     from flows import pipeline
-    from flows.catalog import CatalogError
+    from flows.catalog import CatalogError, load_catalog
     from flows.refresh import refresh, run_trigger
     from warehouse.db import WarehouseBusy
 
     with _progress_for(as_json) as progress:
         pipeline.PROGRESS = progress
         try:
-            if server is not None:
+            if server is not None:   # while it starts: what the run would import on first use, inside the flow
+                pipeline.import_what_a_run_uses(load_catalog())
                 server.wait_until_healthy()
             with run_trigger("cli"):
                 result = refresh(sources=list(source) or None, mode=mode, url_overrides=overrides, force=force,

@@ -86,6 +86,18 @@ class SourceOutcome:
                 "versions_closed": self.closed, "error": self.error, "notes": self.notes}
 
 
+def import_what_a_run_uses(catalog: dict[str, Source]) -> None:
+    """Import what a run would otherwise import on first use, inside the flow: each source's
+    extractor (and its parsers) and pandera's pandas backends (pandera loads them, with
+    hypothesis, at the first validation). `ftf run` calls it while Prefect's server is starting."""
+    import pandera.pandas as pa
+
+    pa.DataFrameSchema.register_default_backends(pd.DataFrame)
+    for source in catalog.values():
+        if source.kind != "events":   # an event release is read in DuckDB (flows/extractors/events.py)
+            source.extractor_module()
+
+
 # --------------------------------------------------------------------------- fetch
 def allowed_hosts(source: Source) -> set[str]:
     """Hosts a source's fetches, redirects and archived documents may reach: `allowed_hosts` in its

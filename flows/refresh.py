@@ -187,6 +187,15 @@ def effective_trigger(requested: str) -> str:
     return "manual" if requested in ("schedule", "cli") else requested
 
 
+def _deployment_name() -> str | None:
+    """The deployment this flow run belongs to, if any. The flow run in context says whether there is
+    one (prefect.runtime's deployment.id would ask the API to find out that a CLI run has none)."""
+    ctx = FlowRunContext.get()
+    if ctx is None or ctx.flow_run is None or ctx.flow_run.deployment_id is None:
+        return None
+    return prefect_deployment.name
+
+
 def _hold_writer_lock(stack: contextlib.ExitStack, where, wait_seconds: float, logger) -> None:
     """Take the one-writer lock; if a run holds it, say so in this run's log and wait up to
     `wait_seconds` (then WarehouseBusy: "a run is already writing the warehouse (pid …); waited N s")."""
@@ -344,7 +353,7 @@ def refresh(
             parameters={"sources": sources or [], "mode": mode, "url_overrides": overrides, "force": force,
                         "publish": publish, "publish_to": publish_to, "accept_shrink": accept_shrink or []},
             flow_run_id=str(prefect_flow_run.id) if prefect_flow_run.id else None,
-            deployment=prefect_deployment.name if prefect_deployment.id else None,
+            deployment=_deployment_name(),
         )
         interrupted = _record_start(con, run, logger)
         replayed, previous = _replay_then_previous_fetches(where, con, [s for s in chosen if s.id not in overrides],
