@@ -12,12 +12,20 @@ import json, os, sys, urllib.request
 from flows.prefect_server import start_early
 server = start_early()
 assert "prefect" not in sys.modules          # started without importing Prefect
+from flows import pipeline                   # while it starts, `ftf run` imports what the run will use
+from flows.catalog import load_catalog
+catalog = load_catalog()
+pipeline.import_what_a_run_uses(catalog)
+imported = set(sys.modules)                  # before anything below imports more
+extractors = {s.extractor_module().__name__ for s in catalog.values() if s.kind != "events"}
+imported_early = extractors <= imported and "pandera.backends.pandas.container" in imported
 server.wait_until_healthy(120)
 with urllib.request.urlopen(os.environ["PREFECT_API_URL"] + "/health") as response:
     healthy = response.status
 process = server.process
 server.stop()
-print(json.dumps({"url": os.environ["PREFECT_API_URL"], "healthy": healthy, "exit": process.poll()}))
+print(json.dumps({"url": os.environ["PREFECT_API_URL"], "healthy": healthy, "exit": process.poll(),
+                  "imported_early": imported_early}))
 """
 
 
@@ -33,6 +41,7 @@ def test_the_server_starts_before_prefect_is_imported_and_stops(tmp_path):
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["url"].startswith("http://127.0.0.1:") and seen["url"].endswith("/api")
     assert seen["healthy"] == 200 and seen["exit"] is not None   # stopped: the process has exited
+    assert seen["imported_early"]
 
 
 def test_no_server_is_started_when_there_is_an_api_or_prefect_is_already_imported(monkeypatch):
