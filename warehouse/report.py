@@ -340,9 +340,12 @@ def _per_million_chart(frame: pd.DataFrame, pubs: Publications) -> alt.TopLevelM
     return _responsive(alt.layer(bars, ranges, labels), alt.Step(11))
 
 
-def _timeline_layers(colour) -> list:
+@functools.lru_cache(maxsize=None)
+def _timeline_layers(metrics: tuple[str, ...], legend: bool) -> tuple:
     """Line through every publication (ranges at their middle), error bars for ranges, points
-    hollow for "more than"/"up to", labels with the qualifier."""
+    hollow for "more than"/"up to", labels with the qualifier; coloured by metric. The layers hold
+    no data, so every timeline with the same metrics shares them (Altair builds them in ~0.06 s)."""
+    colour = _metric_colour(metrics, legend)
     x = alt.X("published_on:T", title="publication date", axis=alt.Axis(format="%Y", tickCount=5),
               scale=alt.Scale(padding=18))
     base = alt.Chart().encode(
@@ -359,29 +362,34 @@ def _timeline_layers(colour) -> list:
         y="value:Q", text="label:N")
     range_labels = base.transform_filter("datum.value == null").mark_text(
         align="left", baseline="middle", dx=5, fontSize=10).encode(y="mid:Q", text="label:N")
-    return [line, ranges, points, point_labels, range_labels]
+    return line, ranges, points, point_labels, range_labels
 
 
-def _metric_colour(frame: pd.DataFrame, legend: bool):
-    metrics = sorted(frame["metric"].unique(), key=lambda m: (m != "travelled", m != "returned", m))
+def _metrics(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The frame's metrics: travelled, returned, then the others by name."""
+    return tuple(sorted(frame["metric"].unique(), key=lambda m: (m != "travelled", m != "returned", m)))
+
+
+def _metric_colour(metrics: tuple[str, ...], legend: bool):
+    metrics = list(metrics)
     return alt.Color("metric:N", sort=metrics, legend=alt.Legend(orient="bottom") if legend else None,
                      scale=alt.Scale(domain=metrics, range=PALETTE[:len(metrics)]))
 
 
 def _timeline_chart(frame: pd.DataFrame, title: str) -> alt.TopLevelMixin:
-    chart = alt.layer(*_timeline_layers(_metric_colour(frame, legend=False)), data=frame).properties(title=title)
+    chart = alt.layer(*_timeline_layers(_metrics(frame), legend=False), data=frame).properties(title=title)
     return _responsive(chart, 170)
 
 
 def _timelines_png(frame: pd.DataFrame) -> alt.TopLevelMixin:
-    return alt.layer(*_timeline_layers(_metric_colour(frame, legend=False)), data=frame).properties(
+    return alt.layer(*_timeline_layers(_metrics(frame), legend=False), data=frame).properties(
         width=210, height=150).facet(facet=alt.Facet("country_label:N", title=None), columns=3).resolve_scale(
         y="independent").properties(title="Estimates of travelled, by publication date")
 
 
 def _country_timeline_spec(frame: pd.DataFrame, country: str) -> dict:
     """Every metric's series for one country; the page's <select> sets the `country` signal."""
-    chart = alt.layer(*_timeline_layers(_metric_colour(frame, legend=True)), data=frame).transform_filter(
+    chart = alt.layer(*_timeline_layers(_metrics(frame), legend=True), data=frame).transform_filter(
         "datum.country_iso3 === country")
     spec = _responsive(chart, 220).to_dict(validate=VALIDATE_SPECS)
     spec["params"] = [{"name": "country", "value": country}]
@@ -602,14 +610,15 @@ def _vega_bundle(vl_version: str | None) -> str:
     return vlc.javascript_bundle(vl_version=vl_version) if vl_version else vlc.javascript_bundle()
 
 
-def javascript_bundle(vl_version: str | None, cache_dir: Path | None = None) -> str:
-    """vega + vega-lite + vega-embed in one script (vl-convert bundles them offline, in about 5 s;
-    kept in `cache_dir` by Vega-Lite and vl-convert version)."""
+def javascript_bundle(vl_version: str | None, cache_dir: Path | None = None, *, reuse_cached: bool = True) -> str:
+    """vega + vega-lite + vega-embed in one script (vl-convert bundles them offline, in about 2–5 s;
+    kept in `cache_dir` by Vega-Lite and vl-convert version). `reuse_cached=False` (`ftf run
+    --force`: trust no cache) bundles them again and replaces the cached copy."""
     cached = Path(cache_dir) / f"vega-bundle-{vl_version or 'latest'}-{getattr(vlc, '__version__', '')}.js" \
         if cache_dir else None
-    if cached is not None and cached.exists():
+    if reuse_cached and cached is not None and cached.exists():
         return cached.read_text(encoding="utf-8")
-    bundle = _vega_bundle(vl_version)
+    bundle = _vega_bundle(vl_version) if reuse_cached else _vega_bundle.__wrapped__(vl_version)
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
@@ -668,7 +677,7 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, manifest: dict, s
                  chart_cache: Path | None = None, *, reuse_charts: bool = True) -> list[Path]:
     """Write report.html and charts/<name>.png into the bundle folder; returns the files written.
     `chart_cache` (default: chart-cache/ beside the bundle folder) keeps the last build's PNGs;
-    `reuse_charts=False` renders every chart again (write_pngs)."""
+    `reuse_charts=False` renders every chart and bundles the JavaScript again (trust no cache)."""
     folder = Path(folder)
     pubs = Publications(con, sources)
     specs, pngs = build_charts(con, sources, pubs)
@@ -692,7 +701,7 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, manifest: dict, s
         chart_country_timeline=_figure("country_timeline") if "country_timeline" in specs else "",
         timelines=_timeline_figures(specs),
         vegalite_version=html.escape(version or "latest"),
-        javascript=javascript_bundle(version, cache).replace("</script", "<\\/script"),
+        javascript=javascript_bundle(version, cache, reuse_cached=reuse_charts).replace("</script", "<\\/script"),
         specs=_script_json(specs),
         **{f"chart_{name}": _figure(name, captions[name]) for name in captions},
     )

@@ -227,8 +227,12 @@ def test_unchanged_charts_are_reused_and_a_changed_one_alone_is_rendered(home, t
     assert [name for name in third if third[name] != first[name]] == ["per_million"]
     assert len(list(cache.glob("*.png"))) == len(report.PNG_CHARTS)  # the cache keeps the last build only
     assert len(list(cache.glob("vega-bundle-*.js"))) == 1  # and the JavaScript bundle, made once
-    # --force trusts no cache: every chart is rendered again (to the same bytes) and the cache refreshed
+    # --force trusts no cache: every chart is rendered again (to the same bytes), the JavaScript bundled
+    # again, and the cache refreshed
+    bundles = []
+    monkeypatch.setattr(report.vlc, "javascript_bundle", lambda **kw: bundles.append(kw) or "/* bundled */")
     fourth = build("four", reuse=False)
     assert len(rendered) == 2 * len(report.PNG_CHARTS) + 1
     assert fourth == third
     assert len(list(cache.glob("*.png"))) == len(report.PNG_CHARTS)
+    assert len(bundles) == 1 and "/* bundled */" in (tmp_path / "four" / report.REPORT).read_text()
