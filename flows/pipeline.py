@@ -88,11 +88,16 @@ class SourceOutcome:
 
 def import_what_a_run_uses(catalog: dict[str, Source]) -> None:
     """Import what a run would otherwise import on first use, inside the flow: each source's
-    extractor (and its parsers) and pandera's pandas backends (pandera loads them, with
-    hypothesis, at the first validation). `ftf run` calls it while Prefect's server is starting."""
+    extractor (and its parsers), pandera's pandas backends (pandera loads them, with hypothesis, at
+    the first validation) and the schemas of the models a run validates against (pandera builds
+    each once per process). `ftf run` calls it while Prefect's server is starting."""
     import pandera.pandas as pa
 
+    from schemas.published import PUBLISHED
+
     pa.DataFrameSchema.register_default_backends(pd.DataFrame)
+    for model in [*RAW_MODELS.values(), *(m for m, _, _ in CANONICAL.values()), *PUBLISHED.values()]:
+        model.to_schema()
     for source in catalog.values():
         if source.kind != "events":   # an event release is read in DuckDB (flows/extractors/events.py)
             source.extractor_module()

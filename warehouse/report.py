@@ -10,6 +10,7 @@ warehouse/report/*.sql; source titles and links come from the catalog the caller
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -407,31 +408,87 @@ def _draw(frame: pd.DataFrame, draw, title: str) -> alt.TopLevelMixin:
     return draw(frame) if len(frame) else _nothing_yet(title)
 
 
-def build_charts(con: duckdb.DuckDBPyConnection, sources=None,
-                 pubs: Publications | None = None) -> tuple[dict[str, dict], dict[str, dict]]:
-    """The report's charts as Vega-Lite specs (data inline): (page charts by name, PNG charts by name)."""
+class ChartSpecs:
+    """Vega-Lite specs by the hash of what each is drawn from (its name, data, the publications'
+    labels and colours, this module's code and Altair's version), kept in `cache_dir/specs.json`:
+    a chart whose inputs did not change is not built by Altair again. The file keeps the specs of
+    the last build only. Without `cache_dir` (or with reuse=False: --force) every chart is built."""
+
+    FILE = "specs.json"
+
+    def __init__(self, cache_dir: Path | None, pubs: Publications, *, reuse: bool = True):
+        self.path = Path(cache_dir) / self.FILE if cache_dir else None
+        self.kept: dict[str, dict] = {}
+        self.used: dict[str, dict] = {}
+        if self.path is not None and reuse:
+            with contextlib.suppress(OSError, ValueError):
+                self.kept = json.loads(self.path.read_text(encoding="utf-8"))
+        self.context = json.dumps({"order": pubs.order, "label": pubs.label, "colour": pubs.colour,
+                                   "code": _code_version()}, sort_keys=True)
+
+    def spec(self, name: str, frame: pd.DataFrame, build, *extra) -> dict:
+        """The spec of chart `name` drawn from `frame` (and `extra` inputs): kept, or build()'s."""
+        data = frame.to_json(orient="split", date_format="iso", default_handler=str)
+        key = hashlib.sha256(json.dumps([name, data, self.context, [str(e) for e in extra]]).encode("utf-8")
+                             ).hexdigest()
+        spec = self.kept.get(key)
+        if spec is None:
+            spec = json.loads(json.dumps(build(), default=str))   # as stored: the same dict built or kept
+        self.used[key] = spec
+        return spec
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(f".{self.FILE}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps(self.used), encoding="utf-8")   # key order kept: the page embeds specs as built
+        os.replace(partial, self.path)
+
+
+@functools.lru_cache(maxsize=1)
+def _code_version() -> str:
+    """What a chart's spec depends on besides its data: this module and Altair."""
+    return hashlib.sha256(Path(__file__).read_bytes() + alt.__version__.encode()).hexdigest()
+
+
+def build_charts(con: duckdb.DuckDBPyConnection, sources=None, pubs: Publications | None = None,
+                 cache_dir: Path | None = None, *, reuse_cached: bool = True) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The report's charts as Vega-Lite specs (data inline): (page charts by name, PNG charts by name).
+    With `cache_dir`, a chart drawn from the same data as in the last build is reused (ChartSpecs)."""
     pubs = pubs or Publications(con, sources)
+    kept = ChartSpecs(cache_dir, pubs, reuse=reuse_cached)
     top = {metric: _best(con, metric, pubs) for metric in ("travelled", "returned")}
     timelines = _timelines(con, pubs)
     largest = list(top["travelled"]["country_iso3"][:TIMELINE_COUNTRIES])
     travelled = timelines[(timelines["metric"] == "travelled") & timelines["country_iso3"].isin(largest)]
-    page = {
-        "top_travelled": _draw(top["travelled"], lambda f: _top_chart(f, pubs, "travelled"), "Travelled"),
-        "top_returned": _draw(top["returned"], lambda f: _top_chart(f, pubs, "returned"), "Returned"),
-        "return_rates": _draw(_return_rates(con, pubs), lambda f: _rates_chart(f, pubs), "Share returned"),
-        "per_million": _draw(_per_million(con, pubs), lambda f: _per_million_chart(f, pubs), "Per million"),
+    rates, per_million = _return_rates(con, pubs), _per_million(con, pubs)
+    specs = {
+        "top_travelled": kept.spec("top_travelled", top["travelled"], lambda: _draw(
+            top["travelled"], lambda f: _top_chart(f, pubs, "travelled"), "Travelled").to_dict(validate=VALIDATE_SPECS)),
+        "top_returned": kept.spec("top_returned", top["returned"], lambda: _draw(
+            top["returned"], lambda f: _top_chart(f, pubs, "returned"), "Returned").to_dict(validate=VALIDATE_SPECS)),
+        "return_rates": kept.spec("return_rates", rates, lambda: _draw(
+            rates, lambda f: _rates_chart(f, pubs), "Share returned").to_dict(validate=VALIDATE_SPECS)),
+        "per_million": kept.spec("per_million", per_million, lambda: _draw(
+            per_million, lambda f: _per_million_chart(f, pubs), "Per million").to_dict(validate=VALIDATE_SPECS)),
     }
     for iso3 in largest:
         series = travelled[travelled["country_iso3"] == iso3]
-        page[f"timeline_{iso3}"] = _timeline_chart(series, series["country_label"].iloc[0])
+        title = series["country_label"].iloc[0]
+        specs[f"timeline_{iso3}"] = kept.spec(f"timeline_{iso3}", series, lambda: _timeline_chart(
+            series, title).to_dict(validate=VALIDATE_SPECS), title)
     if not largest:
-        page["timeline_none"] = _nothing_yet("Timelines")
-    specs = {name: chart.to_dict(validate=VALIDATE_SPECS) for name, chart in page.items()}
+        specs["timeline_none"] = _nothing_yet("Timelines").to_dict(validate=VALIDATE_SPECS)
     pngs = {name: _fixed_width(spec) for name, spec in specs.items() if name in PNG_CHARTS}
-    pngs["timelines"] = _timelines_png(travelled).to_dict(validate=VALIDATE_SPECS) if len(travelled) else \
+    pngs["timelines"] = kept.spec("timelines", travelled, lambda: _timelines_png(travelled).to_dict(
+        validate=VALIDATE_SPECS)) if len(travelled) else \
         _fixed_width(_nothing_yet("Timelines").to_dict(validate=VALIDATE_SPECS))
     if len(timelines):
-        specs["country_timeline"] = _country_timeline_spec(timelines, _default_country(top, timelines))
+        country = _default_country(top, timelines)
+        specs["country_timeline"] = kept.spec("country_timeline", timelines,
+                                              lambda: _country_timeline_spec(timelines, country), country)
+    kept.save()
     return specs, pngs
 
 
@@ -680,8 +737,8 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, manifest: dict, s
     `reuse_charts=False` renders every chart and bundles the JavaScript again (trust no cache)."""
     folder = Path(folder)
     pubs = Publications(con, sources)
-    specs, pngs = build_charts(con, sources, pubs)
     cache = Path(chart_cache or folder.parent / CHART_CACHE)
+    specs, pngs = build_charts(con, sources, pubs, cache, reuse_cached=reuse_charts)
     written = write_pngs(pngs, folder / CHARTS_DIR, cache, reuse_cached=reuse_charts)
     default = specs.get("country_timeline", {}).get("params", [{}])[0].get("value")
     options, country_data = _country_page(con, pubs, default)
