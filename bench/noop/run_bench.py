@@ -170,13 +170,21 @@ def main() -> None:
     original = catalog[CHANGED_SOURCE].mirror_path
     changed.write_bytes(b"".join(original.read_bytes().splitlines(keepends=True)[:-1]))
     flip = iter(range(10_000))
+    work = {"one": [], "force": []}
+
+    def run_with_work(label: str, extra: list[str]) -> float:
+        seconds, out = timed(ftf + extra, env)
+        work[label].append(pipeline_seconds(out))
+        return seconds
 
     def one_source() -> float:
         document = changed if next(flip) % 2 == 0 else original
-        return timed(ftf + ["--url", f"{CHANGED_SOURCE}={document}"], env)[0]
+        return run_with_work("one", ["--url", f"{CHANGED_SOURCE}={document}"])
     one = median_of(f"one source changed ({CHANGED_SOURCE})", args.repeat, one_source)
     timed(ftf + ["--url", f"{CHANGED_SOURCE}={original}"], env)   # leave the mirror's state behind
-    forced = median_of("ftf run --force", args.repeat, lambda: timed(ftf + ["--force"], env)[0])
+    forced = median_of("ftf run --force", args.repeat, lambda: run_with_work("force", ["--force"]))
+    print("  pipeline work inside the flow: one source " + ", ".join(f"{w:.1f}" for w in work["one"])
+          + " s; --force " + ", ".join(f"{w:.1f}" for w in work["force"]) + " s", flush=True)
 
     print(f"bench: prefect floor ({len(catalog)} no-op tasks from the CLI): {floor:.2f} s")
     print(f"bench: no-op ftf run, mirror (answers before Prefect): {shortcut:.2f} s = {shortcut / floor:.2f} x floor")
