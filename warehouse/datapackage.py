@@ -74,25 +74,21 @@ def _table_type(duckdb_type: str) -> str:
     return _TYPES.get(base, "string")
 
 
-def _empty_string_columns(path: Path, columns: list[str]) -> set[str]:
+def _empty_string_columns(scanner: duckdb.DuckDBPyConnection, path: Path, columns: list[str]) -> set[str]:
     """The `columns` of a Parquet file that hold an empty string (one scan for all of them): an empty
     string and a NULL look alike in CSV, so such a column cannot be 'required'."""
     if not columns:
         return set()
     counts = ", ".join("count_if(\"" + c.replace('"', '""') + "\" = '')" for c in columns)
-    con = in_utc(duckdb.connect())
-    try:
-        found = con.execute(f"select {counts} from read_parquet($p)", {"p": str(path)}).fetchone()
-    finally:
-        con.close()
+    found = scanner.execute(f"select {counts} from read_parquet($p)", {"p": str(path)}).fetchone()
     return {c for c, n in zip(columns, found) if n}
 
 
-def _fields(entry: dict, folder: Path) -> list[dict]:
+def _fields(entry: dict, folder: Path, scanner: duckdb.DuckDBPyConnection) -> list[dict]:
     contract = PUBLISHED.get(entry["name"])
     columns = contract.to_schema().columns if contract else {}
     not_null = {c["name"] for c in entry["columns"] if c["name"] in columns and not columns[c["name"]].nullable}
-    empty = _empty_string_columns(folder / entry["files"]["parquet"],
+    empty = _empty_string_columns(scanner, folder / entry["files"]["parquet"],
                                   [c["name"] for c in entry["columns"]
                                    if c["name"] in not_null and _table_type(c["type"]) == "string"])
     fields = []
@@ -174,38 +170,46 @@ def _check_resource(entry: dict, folder: Path) -> dict:
             "schema": {"fields": fields, "missingValues": [""]}}
 
 
+def _table_resources(entry: dict, folder: Path, scanner: duckdb.DuckDBPyConnection) -> list[dict]:
+    """A published table's two resources (Parquet, CSV) with their Table Schema."""
+    contract = PUBLISHED.get(entry["name"])
+    config = contract.Config if contract else None
+    description = (contract.to_schema().description if contract else None) or entry["name"]
+    schema = {"fields": _fields(entry, folder, scanner), "missingValues": [""]}
+    unique = getattr(config, "unique", None)
+    if unique:
+        schema["primaryKey"] = list(unique)
+    resources = []
+    for fmt, mediatype in (("parquet", "application/vnd.apache.parquet"), ("csv", "text/csv")):
+        path = entry["files"][fmt]
+        resource = {
+            "name": entry["name"] if fmt == "parquet" else f"{entry['name']}_csv",
+            "title": f"marts.{entry['name']} ({fmt.upper()})",
+            "description": description,
+            "path": path, "format": fmt, "mediatype": mediatype,
+        }
+        if fmt == "csv":
+            resource.update({"encoding": "utf-8", "bytes": (folder / path).stat().st_size,
+                             "hash": f"sha256:{entry['sha256'][fmt]}",
+                             "dialect": {"delimiter": ",", "header": True, "doubleQuote": True},
+                             "schema": schema})
+        else:
+            # Frictionless reads Parquet through pandas, which turns an empty integer into NaN
+            # (and cannot count a Parquet file's bytes: its checksum is in manifest.json).
+            resource["schema"] = {**schema, "missingValues": ["", "nan"]}
+        resources.append(resource)
+    return resources
+
+
 def datapackage_descriptor(folder: Path, manifest: dict, sources: Iterable, checks: Iterable[dict] = ()) -> dict:
     """The descriptor for the bundle in `folder` described by `manifest`; `checks` are the
     entries export_checks() wrote (the validation ledger and the quarantine)."""
     sources = list(sources)
-    resources = []
-    for entry in manifest["tables"]:
-        contract = PUBLISHED.get(entry["name"])
-        config = contract.Config if contract else None
-        description = (contract.to_schema().description if contract else None) or entry["name"]
-        fields = _fields(entry, folder)
-        schema = {"fields": fields, "missingValues": [""]}
-        unique = getattr(config, "unique", None)
-        if unique:
-            schema["primaryKey"] = list(unique)
-        for fmt, mediatype in (("parquet", "application/vnd.apache.parquet"), ("csv", "text/csv")):
-            path = entry["files"][fmt]
-            resource = {
-                "name": entry["name"] if fmt == "parquet" else f"{entry['name']}_csv",
-                "title": f"marts.{entry['name']} ({fmt.upper()})",
-                "description": description,
-                "path": path, "format": fmt, "mediatype": mediatype,
-            }
-            if fmt == "csv":
-                resource.update({"encoding": "utf-8", "bytes": (folder / path).stat().st_size,
-                                 "hash": f"sha256:{entry['sha256'][fmt]}",
-                                 "dialect": {"delimiter": ",", "header": True, "doubleQuote": True},
-                                 "schema": schema})
-            else:
-                # Frictionless reads Parquet through pandas, which turns an empty integer into NaN
-                # (and cannot count a Parquet file's bytes: its checksum is in manifest.json).
-                resource["schema"] = {**schema, "missingValues": ["", "nan"]}
-            resources.append(resource)
+    scanner = in_utc(duckdb.connect())   # in memory: reads the bundle's Parquet files
+    try:
+        resources = [resource for entry in manifest["tables"] for resource in _table_resources(entry, folder, scanner)]
+    finally:
+        scanner.close()
     resources += [_check_resource(entry, folder) for entry in checks]
     return {
         "profile": "data-package",
