@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
+import urllib3
 
 from flows.fetch import USER_AGENT, FetchResult, PreviousFetch, raw_path_for
 
@@ -74,8 +75,15 @@ def _conditional_headers(previous: PreviousFetch | None, force: bool) -> dict[st
 def _body_chunks(response: requests.Response):
     """The body in CHUNK_BYTES pieces straight from urllib3 (decoded if the server compressed it):
     about a quarter faster than iter_content, which re-chunks every read."""
-    while chunk := response.raw.read(CHUNK_BYTES, decode_content=True):
-        yield chunk
+    try:
+        while chunk := response.raw.read(CHUNK_BYTES, decode_content=True):
+            yield chunk
+    except urllib3.exceptions.ReadTimeoutError as exc:   # as iter_content maps them: a stall is retried,
+        raise requests.ConnectionError(exc) from None    # a cut or undecodable body fails the source
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from None
+    except urllib3.exceptions.HTTPError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from None
 
 
 def _http(url: str, raw_store: Path, headers: dict, *, timeout: float, max_bytes: int):
