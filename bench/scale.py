@@ -218,11 +218,18 @@ def main(argv: list[str] | None = None) -> int:
             cmd = [ftf, "run", "--mode", "live", "--source", "ucdp_ged", "--url", f"ucdp_ged={base}/{path.name}"]
             seconds, peak, status, output = run_measured(cmd, env)
             timings.append((seconds, peak))
-            print(f"ftf run {path.name}: {seconds:.1f} s, peak RSS {peak / 1e9:.2f} GB", flush=True)
+            log = results / f"run_{args.rows}_{path.stem.rsplit('_', 1)[-1]}.log"
+            log.write_text(output, encoding="utf-8")
+            print(f"ftf run {path.name}: {seconds:.1f} s, peak RSS {peak / 1e9:.2f} GB (its output: {log})", flush=True)
+            for line in output.splitlines():   # the run's own timeline of the source (seconds since it started)
+                if " ucdp_ged " in f" {line} " and line.strip()[:1].isdigit():
+                    print(f"    {line.strip()}", flush=True)
             if status != 0 or "failed" in output:
                 print(output[-3000:])
                 return 1
     counts = warehouse_counts(home / "ftf.duckdb")
+    for n, run in enumerate(counts["runs"]):
+        print(f"release {n}: " + "; ".join(note for note in run["notes"] if "rows parsed" in note), flush=True)
     problems = check(args.rows, args.seed, counts)
     for p in problems:
         print(f"MISMATCH {p}")

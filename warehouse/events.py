@@ -64,6 +64,10 @@ class EventRelease:
     def closed(self) -> int:
         return self.changes.get("revised", 0) + self.changes.get("withdrawn", 0)
 
+    def timing(self) -> str:
+        """Where loading the release went, e.g. "10,000,000 rows parsed: stage 38.2 s, validate 3.1 s, history 0.7 s"."""
+        return f"{self.rows_parsed:,} rows parsed: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
+
     def ledger(self) -> dict:
         """The release's row in meta.validation."""
         return {"source_id": self.source_id, "model": GedEvent.__name__, "rows_checked": self.rows_parsed,
