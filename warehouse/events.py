@@ -24,7 +24,7 @@ from schemas.events import CHECKED_COLUMNS, GedEvent
 
 SQL_DIR = Path(__file__).resolve().parent / "sql" / "events"
 MEMORY_LIMIT = "2GB"          # DuckDB spills to temp_directory beyond this: peak RSS stays bounded
-TEMP_TABLES = ("events_staged", "events_release_lines", "events_release_hashes", "events_rejected",
+TEMP_TABLES = ("events_staged", "events_release_lines", "events_rejected",
                "events_changes", "events_failures", "events_line_ids")
 
 
@@ -129,23 +129,20 @@ def _insert_first_release(con, release: EventRelease, params: dict) -> None:
                     "AND opened_by_run = $run_id", {k: params[k] for k in ("source_id", "run_id")})
         release.notes.append("records span several lines: every event is parsed again at the next release")
     _staged_view(con, release, params["run_id"])
-    con.execute("CREATE OR REPLACE TEMP TABLE events_release_hashes AS SELECT NULL::UBIGINT AS line_hash")
     release.rows_in_release = release.rows_parsed = records
 
 
 def _stage_release(con, release: EventRelease, scratch: Path) -> None:
     """A later release. events_staged: the rows to parse (the lines the current versions do not already
-    hold); events_release_hashes: the hash of every line of the release."""
+    hold); events_release_lines: the hash of every line of the release (and the text of those lines)."""
     params = {"path": str(release.path), "header": release.has_header}
     con.execute(_sql("release_lines"), {**params, "source_id": release.source_id})
-    con.execute("CREATE OR REPLACE TEMP TABLE events_release_hashes AS SELECT line_hash FROM events_release_lines")
     release.rows_in_release = con.execute("SELECT count(*) FROM events_release_lines").fetchall()[0][0]
     scratch.mkdir(parents=True, exist_ok=True)
     changed_lines = scratch / f"{release.source_id}.changed-lines.csv"
     try:
         con.execute("COPY (SELECT line FROM events_release_lines WHERE line IS NOT NULL) TO $target "
                     "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(1))", {"target": str(changed_lines)})
-        con.execute("DROP TABLE events_release_lines")
         _stage(con, release, changed_lines, False)
     finally:
         changed_lines.unlink(missing_ok=True)
