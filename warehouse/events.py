@@ -114,15 +114,17 @@ def _insert_first_release(con, release: EventRelease, params: dict) -> None:
     When the file has more lines than records (a quoted value spans lines), lines are not records: the
     release keeps no line hashes and the next one parses every row."""
     read = {"path": str(release.path), "header": release.has_header}
-    con.execute("SET preserve_insertion_order = false")   # the history has no order; insert in parallel
     con.execute(_sql("line_ids"), read)
     lines = con.execute("SELECT coalesce(sum(copies), 0) FROM events_line_ids").fetchall()[0][0]
-    # the join's hash table on the small side (id, line hash), never on the 49-column rows
+    # insert in parallel (the history has no order), and build the join's hash table on the small side
+    # (id, line hash), never on the 49-column rows
+    con.execute("SET preserve_insertion_order = false")
     con.execute("SET disabled_optimizers = 'build_side_probe_side'")
     try:
         records = con.execute(_sql("first_release"), {**read, **params, "columns": release.columns}).fetchall()[0][0]
     finally:
         con.execute("RESET disabled_optimizers")
+        con.execute("SET preserve_insertion_order = true")
     con.execute("DROP TABLE events_line_ids")
     if lines != records:
         con.execute("UPDATE history.ucdp_ged_events SET line_hash = NULL WHERE source_id = $source_id "
