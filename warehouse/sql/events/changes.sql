@@ -22,5 +22,5 @@ WHERE c.id IS NULL OR c.row_hash <> v.row_hash OR c.line_hash IS DISTINCT FROM v
 UNION ALL
 SELECT c.id, 'withdrawn' AS change, NULL AS line_hash
 FROM current_versions AS c
-WHERE (c.line_hash IS NULL OR c.line_hash NOT IN (SELECT line_hash FROM events_release_hashes))
+WHERE (c.line_hash IS NULL OR c.line_hash NOT IN (SELECT line_hash FROM events_release_lines))
   AND c.id NOT IN (SELECT id FROM events_staged WHERE id IS NOT NULL);
