@@ -40,6 +40,14 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _comments(name: str, schema) -> str:
+    """COMMENT ON the mart and each described column, as one batch of statements."""
+    statements = [f"COMMENT ON TABLE marts.{name} IS {_literal(schema.description or name)}"]
+    statements += [f'COMMENT ON COLUMN marts.{name}."{column}" IS {_literal(spec.description)}'
+                   for column, spec in schema.columns.items() if spec.description]
+    return ";\n".join(statements)
+
+
 def build_marts(con: duckdb.DuckDBPyConnection, names: list[str] | None = None) -> dict[str, int]:
     """Rebuild every mart in one transaction; a contract violation rolls all of them back."""
     files = model_files()
@@ -64,11 +72,7 @@ def build_marts(con: duckdb.DuckDBPyConnection, names: list[str] | None = None) 
             except pa.errors.SchemaErrors as exc:
                 cases = exc.failure_cases.head(5).to_dict("records")
                 raise MartError(f"marts.{name} breaks its contract: {cases}") from None
-            schema = contract.to_schema()
-            con.execute(f"COMMENT ON TABLE marts.{name} IS {_literal(schema.description or name)}")
-            for column, spec in schema.columns.items():
-                if spec.description:
-                    con.execute(f'COMMENT ON COLUMN marts.{name}."{column}" IS {_literal(spec.description)}')
+            con.execute(_comments(name, contract.to_schema()))
             counts[name] = len(frame)
         con.execute("COMMIT")
     except BaseException:
