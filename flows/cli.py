@@ -302,9 +302,10 @@ def run(
     with _progress_for(as_json) as progress:
         pipeline.PROGRESS = progress
         try:
-            if server is not None:   # while it starts: what the run would import on first use, inside the flow
-                pipeline.import_what_a_run_uses(load_catalog())
+            if server is not None:   # once it answers, and while it warms up: what the run imports on first use
                 server.wait_until_healthy()
+                server.answer_first_request()
+                pipeline.import_what_a_run_uses(load_catalog())
             with run_trigger("cli"):
                 result = refresh(sources=list(source) or None, mode=mode, url_overrides=overrides, force=force,
                                  publish=publish, wait_for_writer_seconds=wait, publish_to=publish_to,
