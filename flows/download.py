@@ -35,23 +35,22 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class _HashingWriter:
-    """Hashes and writes chunks in a thread of its own, so the next chunk is read from the network
-    while this one is hashed and written (hashlib and file writes release the GIL): about a third
-    faster on a multi-gigabyte release. A bounded queue keeps at most a few chunks in memory."""
+class _Worker:
+    """Applies `work` to each chunk in a thread of its own (hashlib and file writes release the GIL);
+    a bounded queue keeps at most a few chunks in memory. The first error is kept and raised to the
+    reading thread at its next put() or at close()."""
 
-    def __init__(self, fh, depth: int = 4):
-        self.fh, self.digest, self.error = fh, hashlib.sha256(), None
+    def __init__(self, work, name: str, depth: int = 4):
+        self.work, self.error = work, None
         self.queue: queue.Queue = queue.Queue(depth)
-        self.thread = threading.Thread(target=self._drain, name="download-writer", daemon=True)
+        self.thread = threading.Thread(target=self._drain, name=name, daemon=True)
         self.thread.start()
 
     def _drain(self) -> None:
         while (chunk := self.queue.get()) is not None:
             if self.error is None:
                 try:
-                    self.digest.update(chunk)
-                    self.fh.write(chunk)
+                    self.work(chunk)
                 except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
                     self.error = exc
 
@@ -60,12 +59,36 @@ class _HashingWriter:
             raise self.error
         self.queue.put(chunk)
 
-    def close(self) -> str:
-        """Wait for the last chunk; its SHA-256 (raises what writing raised)."""
+    def close(self) -> None:
         self.queue.put(None)
         self.thread.join()
         if self.error is not None:
             raise self.error
+
+
+class _HashingWriter:
+    """Hashes and writes each chunk in two threads of their own while the next chunk is read from the
+    network: on a multi-gigabyte release the write (throttled by the kernel once the page cache holds
+    gigabytes of unwritten data) no longer waits for the hash, nor the network for either."""
+
+    def __init__(self, fh):
+        self.digest = hashlib.sha256()
+        self.workers = [_Worker(self.digest.update, "download-hash"), _Worker(fh.write, "download-write")]
+
+    def put(self, chunk: bytes) -> None:
+        for worker in self.workers:
+            worker.put(chunk)
+
+    def close(self) -> str:
+        """Wait for the last chunk; its SHA-256 (raises what hashing or writing raised)."""
+        errors = []
+        for worker in self.workers:
+            try:
+                worker.close()
+            except BaseException as exc:  # noqa: BLE001 - every thread is joined first
+                errors.append(exc)
+        if errors:
+            raise errors[0]
         return self.digest.hexdigest()
 
 

@@ -108,3 +108,32 @@ def test_a_local_file_is_copied_into_the_store(tmp_path, scheme):
     url = str(source) if scheme == "path" else source.as_uri()
     result = download("ucdp_ged", url, mode="live", raw_store=tmp_path / "raw")
     assert result.status == "fetched" and result.raw_path.read_bytes() == BODY and result.last_modified
+
+
+def test_a_disk_that_fills_up_fails_the_source_in_one_line(httpserver: HTTPServer, tmp_path, monkeypatch):
+    real_fdopen = download_module.os.fdopen
+
+    class FullDisk:
+        """A file that takes 20,000 bytes, then fails as a full disk does."""
+
+        def __init__(self, fh):
+            self.fh, self.written = fh, 0
+
+        def write(self, chunk):
+            self.written += len(chunk)
+            if self.written > 20_000:
+                raise OSError(28, "No space left on device")
+            return self.fh.write(chunk)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+    monkeypatch.setattr(download_module.os, "fdopen", lambda fd, mode: FullDisk(real_fdopen(fd, mode)))
+    monkeypatch.setattr(download_module, "CHUNK_BYTES", 4096)
+    httpserver.expect_request("/ged.csv").respond_with_data(BODY)
+    result = download("ucdp_ged", httpserver.url_for("/ged.csv"), mode="live", raw_store=tmp_path)
+    assert result.status == "failed" and "No space left on device" in result.error and "\n" not in result.error
+    assert stored_files(tmp_path) == []
