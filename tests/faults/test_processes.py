@@ -47,18 +47,19 @@ def test_kill_9_mid_run_is_named_by_the_next_run_and_no_row_lies(prefect_harness
     known = {r[0] for r in runs(warehouse.db)}
     killed = subprocess.Popen([*FTF, "run", "--no-publish", "--force"], env=env, cwd=PROJECT, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True)
-    victim, deadline = None, time.monotonic() + BOUND
-    try:
-        while victim is None and time.monotonic() < deadline and killed.poll() is None:
-            rows = runs(warehouse.db) or []
-            fresh = [r for r in rows if r[0] not in known]
-            victim = fresh[0][0] if fresh else None
-            time.sleep(0.2)
-        time.sleep(1.5)                                   # well inside the run: fetching / extracting / loading
+    held, deadline = False, time.monotonic() + BOUND
+    try:   # a run holds the warehouse from its start to its end (one writer connection): wait until it does
+        while not held and time.monotonic() < deadline and killed.poll() is None:
+            held = runs(warehouse.db) is None
+            time.sleep(0.1)
+        time.sleep(1.0)                                   # well inside the run: fetching / extracting / loading
     finally:
         os.killpg(killed.pid, signal.SIGKILL)
         killed.wait(30)
-    assert victim is not None, "the run never recorded itself in meta.runs"
+    fresh = [r for r in runs(warehouse.db) if r[0] not in known]
+    assert held and fresh, "the run never held the warehouse or never recorded itself in meta.runs"
+    victim, status, finished_at = fresh[0]
+    assert (status, finished_at) == ("running", None)    # killed mid-run: its row still says it is running
 
     missing = tmp_path / "gone" / "[/bold][link=x]missing.csv"   # Rich markup in a path the error names
     after = subprocess.run([*FTF, "run", "--no-publish", "-s", HEALTHY, "-s", "icsr_2015_01",
