@@ -8,6 +8,7 @@ error naming the source, the URL and the reason.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import queue
@@ -92,13 +93,31 @@ class _HashingWriter:
         return self.digest.hexdigest()
 
 
-def _into_store(raw_store: Path, chunks, *, max_bytes: int) -> tuple[str, int, Path]:
-    """Write chunks to a temporary file in the store, hashing as they come; move it under its SHA-256."""
+def _reserve(fd: int, declared: int | None, max_bytes: int) -> None:
+    """Reserve the size a server declares before the first byte: a release declared over the cap, or
+    one the disk has no room for, fails at once instead of after gigabytes; the blocks are allocated in
+    one go. A filesystem that cannot reserve space is left to find out as it writes."""
+    if declared is None:
+        return
+    if declared > max_bytes:
+        raise DownloadError(f"declares {declared:,} bytes, over the {max_bytes:,}-byte cap")
+    try:
+        os.posix_fallocate(fd, 0, declared)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EFBIG):
+            reason = os.strerror(exc.errno)
+            raise DownloadError(f"no room for its {declared:,} bytes in the raw store ({reason})") from None
+
+
+def _into_store(raw_store: Path, chunks, *, max_bytes: int, declared: int | None = None) -> tuple[str, int, Path]:
+    """Write chunks to a temporary file in the store, hashing as they come; move it under its SHA-256.
+    `declared`: the size the server announced (reserved up front, see _reserve)."""
     raw_store.mkdir(parents=True, exist_ok=True)
     size = 0
     fd, tmp = tempfile.mkstemp(dir=raw_store, prefix=".download.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
+            _reserve(fd, declared, max_bytes)
             writer = _HashingWriter(fh)
             try:
                 for chunk in chunks:
@@ -108,6 +127,8 @@ def _into_store(raw_store: Path, chunks, *, max_bytes: int) -> tuple[str, int, P
                     writer.put(chunk)
             finally:
                 sha = writer.close()
+        if declared is not None and size != declared:
+            os.truncate(tmp, size)      # never a reserved tail of zeros under the body's hash
         final = raw_path_for(raw_store, sha)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
@@ -147,6 +168,15 @@ def _body_chunks(response: requests.Response):
         raise requests.exceptions.ChunkedEncodingError(exc) from None
 
 
+def _declared_size(response: requests.Response) -> int | None:
+    """The body's size as the server declares it, when that is the size stored (not a compressed transfer)."""
+    length = response.headers.get("Content-Length", "")
+    if response.headers.get("Content-Encoding", "identity").lower() != "identity" \
+            or not (length.isascii() and length.isdigit()):
+        return None
+    return int(length)
+
+
 def _http(url: str, raw_store: Path, headers: dict, *, timeout: float, max_bytes: int):
     """One GET: (http status, etag, last-modified, stored (sha, size, path) or None on 304)."""
     with requests.get(url, headers=headers, stream=True, timeout=timeout) as response:
@@ -156,7 +186,7 @@ def _http(url: str, raw_store: Path, headers: dict, *, timeout: float, max_bytes
             raise ConnectionError(f"HTTP {response.status_code}")
         if response.status_code >= 400:
             raise DownloadError(f"HTTP {response.status_code}")
-        stored = _into_store(raw_store, _body_chunks(response), max_bytes=max_bytes)
+        stored = _into_store(raw_store, _body_chunks(response), max_bytes=max_bytes, declared=_declared_size(response))
         return (response.status_code, response.headers.get("ETag"),
                 response.headers.get("Last-Modified"), stored)
 
@@ -192,7 +222,7 @@ def download(source_id: str, url: str, *, mode: str, raw_store: Path, previous: 
                 raise DownloadError("no such file")
             modified = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
             result.update(last_modified=modified.strftime("%a, %d %b %Y %H:%M:%S GMT"))
-            stored = _into_store(raw_store, _local_chunks(path), max_bytes=max_bytes)
+            stored = _into_store(raw_store, _local_chunks(path), max_bytes=max_bytes, declared=path.stat().st_size)
     except (DownloadError, OSError, requests.RequestException, ConnectionError) as exc:
         reason = " ".join(str(exc).split())[:300] or type(exc).__name__
         return FetchResult(**{**result, "error": f"{source_id}: cannot fetch {url}: {reason}"},

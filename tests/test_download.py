@@ -95,7 +95,9 @@ def test_server_errors_are_retried_then_the_release_is_stored(httpserver: HTTPSe
 
 
 def test_a_release_over_the_size_cap_fails_and_is_not_kept(httpserver: HTTPServer, tmp_path):
-    httpserver.expect_request("/ged.csv").respond_with_data(BODY)
+    """Sent without a declared size (chunked), the body is counted as it comes and stopped at the cap."""
+    chunks = [BODY[i:i + 4096] for i in range(0, len(BODY), 4096)]
+    httpserver.expect_request("/ged.csv").respond_with_handler(lambda request: Response(iter(chunks)))
     result = download("ucdp_ged", httpserver.url_for("/ged.csv"), mode="live", raw_store=tmp_path, max_bytes=10_000)
     assert result.status == "failed" and "larger than the 10,000-byte cap" in result.error
     assert stored_files(tmp_path) == []
@@ -137,3 +139,50 @@ def test_a_disk_that_fills_up_fails_the_source_in_one_line(httpserver: HTTPServe
     result = download("ucdp_ged", httpserver.url_for("/ged.csv"), mode="live", raw_store=tmp_path)
     assert result.status == "failed" and "No space left on device" in result.error and "\n" not in result.error
     assert stored_files(tmp_path) == []
+
+
+def test_a_release_declared_over_the_cap_fails_before_its_body(tmp_path):
+    """A server announcing a terabyte is refused on its headers: nothing is read, reserved or kept."""
+    server, port = _cut_server(b"SECRET-ROW," * 3, 10**12)
+    try:
+        result = download("ucdp_ged", f"http://127.0.0.1:{port}/ged.csv", mode="live", raw_store=tmp_path,
+                          retries=0, max_bytes=10_000)
+    finally:
+        server.close()
+    assert result.status == "failed" and "declares 1,000,000,000,000 bytes, over the 10,000-byte cap" in result.error
+    assert "\n" not in result.error and "SECRET-ROW" not in result.error
+    assert stored_files(tmp_path) == []
+
+
+def test_a_disk_without_room_for_the_declared_size_fails_before_writing(httpserver: HTTPServer, tmp_path, monkeypatch):
+    reserved = []
+
+    def no_room(fd, offset, length):
+        reserved.append(length)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(download_module.os, "posix_fallocate", no_room)
+    httpserver.expect_request("/ged.csv").respond_with_data(BODY)
+    result = download("ucdp_ged", httpserver.url_for("/ged.csv"), mode="live", raw_store=tmp_path)
+    assert reserved == [len(BODY)]
+    assert result.status == "failed" and f"no room for its {len(BODY):,} bytes in the raw store" in result.error
+    assert stored_files(tmp_path) == []
+
+
+def test_a_filesystem_that_cannot_reserve_still_stores_the_release(httpserver: HTTPServer, tmp_path, monkeypatch):
+    def unsupported(fd, offset, length):
+        raise OSError(95, "Operation not supported")
+
+    monkeypatch.setattr(download_module.os, "posix_fallocate", unsupported)
+    httpserver.expect_request("/ged.csv").respond_with_data(BODY)
+    result = download("ucdp_ged", httpserver.url_for("/ged.csv"), mode="live", raw_store=tmp_path)
+    assert result.status == "fetched" and result.raw_path.read_bytes() == BODY
+
+
+def test_a_reserved_file_keeps_exactly_the_bytes_received(tmp_path):
+    """Reserved for more than arrives (a local file that shrinks while it is copied): the stored file is
+    truncated to what was hashed, never a tail of zeros under the body's SHA-256."""
+    store = tmp_path / "raw"
+    sha, size, path = download_module._into_store(store, iter([BODY[:1000], BODY[1000:2000]]), max_bytes=10**9,
+                                                  declared=len(BODY))
+    assert size == 2000 and path.read_bytes() == BODY[:2000] and sha == hashlib.sha256(BODY[:2000]).hexdigest()
