@@ -1,6 +1,7 @@
 """`ftf`: the command line of ftf-warehouse (typer + rich)."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -306,7 +307,7 @@ def run(
                 server.wait_until_healthy()
                 server.answer_first_request()
                 pipeline.import_what_a_run_uses(load_catalog())
-            with run_trigger("cli"):
+            with run_trigger("cli"), server.run_settings() if server is not None else contextlib.nullcontext():
                 result = refresh(sources=list(source) or None, mode=mode, url_overrides=overrides, force=force,
                                  publish=publish, wait_for_writer_seconds=wait, publish_to=publish_to,
                                  accept_shrink=list(accept_shrink) or None)

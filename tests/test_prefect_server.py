@@ -22,10 +22,20 @@ imported_early = extractors <= imported and "pandera.backends.pandas.container" 
 server.wait_until_healthy(120)
 with urllib.request.urlopen(os.environ["PREFECT_API_URL"] + "/health") as response:
     healthy = response.status
+from prefect import flow
+from prefect.settings import get_current_settings
+
+@flow
+def heartbeat_seconds():
+    return get_current_settings().flows.heartbeat_frequency
+
+with server.run_settings():
+    on_this_server = heartbeat_seconds()
+default = heartbeat_seconds()
 process = server.process
 server.stop()
 print(json.dumps({"url": os.environ["PREFECT_API_URL"], "healthy": healthy, "exit": process.poll(),
-                  "imported_early": imported_early}))
+                  "imported_early": imported_early, "heartbeats": [on_this_server, default]}))
 """
 
 
@@ -42,6 +52,8 @@ def test_the_server_starts_before_prefect_is_imported_and_stops(tmp_path):
     assert seen["url"].startswith("http://127.0.0.1:") and seen["url"].endswith("/api")
     assert seen["healthy"] == 200 and seen["exit"] is not None   # stopped: the process has exited
     assert seen["imported_early"]
+    # a flow run on the temporary server sends no heartbeats (Prefect's default: every 180 s)
+    assert seen["heartbeats"] == [None, 180]
 
 
 def test_no_server_is_started_when_there_is_an_api_or_prefect_is_already_imported(monkeypatch):

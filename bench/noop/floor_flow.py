@@ -5,6 +5,7 @@ exits as `ftf run` does (flows.cli.skip_the_final_garbage_collection).
 `make bench` times this script against `ftf run`."""
 from __future__ import annotations
 
+import contextlib
 import os
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -36,5 +37,6 @@ if __name__ == "__main__":
     if server is not None:
         server.wait_until_healthy()
         server.answer_first_request()   # as `ftf run` (which imports the rest of what it needs meanwhile)
-    print(f"floor: {floor(list(load_catalog()))} no-op tasks")
+    with server.run_settings() if server is not None else contextlib.nullcontext():   # as `ftf run`
+        print(f"floor: {floor(list(load_catalog()))} no-op tasks")
     skip_the_final_garbage_collection()   # and ends the way `ftf run` ends
