@@ -41,6 +41,25 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _stopped_with_this_process():
+    """A preexec_fn for the server's subprocess: on Linux, the kernel sends it SIGTERM when this process
+    dies (prctl PR_SET_PDEATHSIG), so a killed command (kill -9, OOM) does not leave its server
+    running. None elsewhere: there a normal exit still stops the server (atexit)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+    import signal
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl   # looked up before the fork: the child only calls it
+    parent = os.getpid()
+
+    def die_with_parent() -> None:
+        prctl(1, int(signal.SIGTERM))       # 1 = PR_SET_PDEATHSIG
+        if os.getppid() != parent:          # the parent died before the call: nobody would signal
+            os._exit(0)
+    return die_with_parent
+
+
 def _prefect_app_dir() -> str:
     """The folder holding the prefect package (uvicorn's --app-dir), found without importing it."""
     spec = importlib.util.find_spec("prefect")
@@ -71,7 +90,8 @@ class TemporaryServer:
         env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
                "PREFECT__SERVER_FINAL": "1"}
         # stdout stays clean for `ftf run --json`; the server logs errors only, to stderr
-        self.process = subprocess.Popen(self.command(), env=env, stdout=sys.stderr.fileno() if _has_fileno() else None)
+        self.process = subprocess.Popen(self.command(), env=env, stdout=sys.stderr.fileno() if _has_fileno() else None,
+                                        preexec_fn=_stopped_with_this_process())
         os.environ["PREFECT_API_URL"] = os.environ[TEMPORARY_SERVER_URL] = self.api_url
         atexit.register(self.stop)   # registered before Prefect's own handlers: runs after them
         return self

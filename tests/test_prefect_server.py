@@ -64,3 +64,40 @@ def test_no_server_is_started_when_there_is_an_api_or_prefect_is_already_importe
     monkeypatch.delenv("PREFECT_API_URL")
     monkeypatch.setitem(sys.modules, "prefect.context", sys.modules.get("prefect.context") or object())
     assert prefect_server.start_early() is None
+
+
+KILLED = """
+import os, signal
+from flows.prefect_server import start_early
+server = start_early()
+print(server.process.pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)     # as `kill -9` of a running `ftf run`: no atexit handler runs
+"""
+
+
+def test_a_killed_command_does_not_leave_its_server_running(tmp_path):
+    import os
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    done = subprocess.run([sys.executable, "-c", KILLED], capture_output=True, text=True, cwd=ROOT, env=env,
+                          timeout=120)
+    assert done.returncode == -9
+    server_pid = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 60
+    while _running(server_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    outlived = _running(server_pid)
+    if outlived:
+        os.kill(server_pid, 9)   # leave nothing behind, even when the test fails
+    assert not outlived, "the server outlived the command that started it"
+
+
+def _running(pid: int) -> bool:
+    """Whether pid is a live process (not gone, not a zombie waiting for its new parent to reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
