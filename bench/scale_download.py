@@ -45,7 +45,7 @@ def _one_pass(url: str, what: str, target: Path) -> tuple[float, int]:
                 digest.update(chunk)
         else:
             with open(os.devnull if "/dev/null" in what else target, "wb") as fh:
-                writer = _HashingWriter(fh)
+                writer = _HashingWriter(fh.write)
                 for chunk in _body_chunks(response):
                     received += len(chunk)
                     writer.put(chunk)

@@ -22,6 +22,7 @@ from pathlib import Path
 import requests
 import urllib3
 
+from flows import line_delta
 from flows.fetch import USER_AGENT, FetchResult, PreviousFetch, raw_path_for
 
 CHUNK_BYTES = 4 * 1024 * 1024
@@ -68,13 +69,14 @@ class _Worker:
 
 
 class _HashingWriter:
-    """Hashes and writes each chunk in two threads of their own while the next chunk is read from the
-    network: on a multi-gigabyte release the write (throttled by the kernel once the page cache holds
-    gigabytes of unwritten data) no longer waits for the hash, nor the network for either."""
+    """Hashes and writes (or diffs, see _DeltaFiles) each chunk in two threads of their own while the
+    next chunk is read from the network: on a multi-gigabyte release the write (throttled by the kernel
+    once the page cache holds gigabytes of unwritten data) no longer waits for the hash, nor the network
+    for either."""
 
-    def __init__(self, fh):
+    def __init__(self, store_chunk):
         self.digest = hashlib.sha256()
-        self.workers = [_Worker(self.digest.update, "download-hash"), _Worker(fh.write, "download-write")]
+        self.workers = [_Worker(self.digest.update, "download-hash"), _Worker(store_chunk, "download-store")]
 
     def put(self, chunk: bytes) -> None:
         for worker in self.workers:
@@ -94,13 +96,11 @@ class _HashingWriter:
 
 
 def _reserve(fd: int, declared: int | None, max_bytes: int) -> None:
-    """Reserve the size a server declares before the first byte: a release declared over the cap, or
-    one the disk has no room for, fails at once instead of after gigabytes; the blocks are allocated in
-    one go. A filesystem that cannot reserve space is left to find out as it writes."""
+    """Reserve the size a server declares before the first byte: a release the disk has no room for
+    fails at once instead of after gigabytes; the blocks are allocated in one go. A filesystem that
+    cannot reserve space is left to find out as it writes. (A size over the cap fails before this.)"""
     if declared is None:
         return
-    if declared > max_bytes:
-        raise DownloadError(f"declares {declared:,} bytes, over the {max_bytes:,}-byte cap")
     try:
         os.posix_fallocate(fd, 0, declared)
     except OSError as exc:
@@ -109,16 +109,91 @@ def _reserve(fd: int, declared: int | None, max_bytes: int) -> None:
             raise DownloadError(f"no room for its {declared:,} bytes in the raw store ({reason})") from None
 
 
-def _into_store(raw_store: Path, chunks, *, max_bytes: int, declared: int | None = None) -> tuple[str, int, Path]:
+class _DeltaFiles:
+    """A release kept as a line delta against `base` (flows/line_delta.py): the inserted lines, the
+    base lines it drops, and the copy/skip/insert runs, in temporary files of the store until its
+    SHA-256 is known."""
+
+    def __init__(self, raw_store: Path, base: Path):
+        self.base, self.paths = base, {}
+        for part in ("lines", "removed", "delta"):
+            fd, name = tempfile.mkstemp(dir=raw_store, prefix=".download.", suffix=f".{part}.tmp")
+            os.close(fd)
+            self.paths[part] = Path(name)
+        self.inserts, self.removed = self.paths["lines"].open("wb"), self.paths["removed"].open("wb")
+        self.differ = line_delta.LineDiffer(base, self.inserts, self.removed)
+
+    def finish(self, size: int) -> None:
+        ops = self.differ.finish()
+        self.inserts.close()
+        self.removed.close()
+        line_delta.write_header(self.paths["delta"], base_sha256=self.base.name, size=size,
+                                inserted=self.differ.inserted, ops=ops)
+
+    def worth_keeping(self, size: int) -> bool:
+        """A delta that stopped diffing, or inserts more than half the body, is no saving."""
+        return not self.differ.whole and self.differ.inserted * 2 <= size
+
+    def keep_as(self, final: Path) -> None:
+        for part, tmp in self.paths.items():
+            os.replace(tmp, final.with_name(f"{final.name}.{part}"))
+
+    def discard(self) -> None:
+        self.differ.close()
+        for handle in (self.inserts, self.removed):
+            handle.close()
+        for tmp in self.paths.values():
+            tmp.unlink(missing_ok=True)
+
+
+def _delta_base(raw_store: Path, base_sha256: str | None) -> Path | None:
+    """The stored release to diff against: only one stored whole (a delta of a delta is not taken)."""
+    if not base_sha256:
+        return None
+    base = raw_path_for(raw_store, base_sha256)
+    return base if base.is_file() else None
+
+
+def _store_delta(delta: _DeltaFiles, size: int, final: Path) -> None:
+    """Move a finished delta under the release's SHA-256, or write the release whole if it does not pay."""
+    delta.finish(size)
+    if line_delta.is_stored(final):
+        return
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if delta.worth_keeping(size):
+        delta.keep_as(final)
+        return
+    if delta.differ.ops and not any(copy for copy, _, _ in delta.differ.ops):
+        os.replace(delta.paths["lines"], final)       # nothing in common: the inserts are the body
+        return
+    staged = final.with_name(final.name + ".tmp")
+    delta.keep_as(staged)
+    try:
+        line_delta.materialize(staged, final)
+    finally:
+        line_delta.remove_delta(staged)
+
+
+def _into_store(raw_store: Path, chunks, *, max_bytes: int, declared: int | None = None,
+                base_sha256: str | None = None) -> tuple[str, int, Path]:
     """Write chunks to a temporary file in the store, hashing as they come; move it under its SHA-256.
-    `declared`: the size the server announced (reserved up front, see _reserve)."""
+    `declared`: the size the server announced (reserved up front, see _reserve). `base_sha256`: a
+    stored release this one is likely an edit of: only the lines that differ are written (a line delta,
+    flows/line_delta.py); the release is then stored as the delta unless that does not pay."""
     raw_store.mkdir(parents=True, exist_ok=True)
+    if declared is not None and declared > max_bytes:
+        raise DownloadError(f"declares {declared:,} bytes, over the {max_bytes:,}-byte cap")
+    base = _delta_base(raw_store, base_sha256)
     size = 0
     fd, tmp = tempfile.mkstemp(dir=raw_store, prefix=".download.", suffix=".tmp")
+    delta = None
     try:
         with os.fdopen(fd, "wb") as fh:
-            _reserve(fd, declared, max_bytes)
-            writer = _HashingWriter(fh)
+            if base is None:
+                _reserve(fd, declared, max_bytes)
+            else:
+                delta = _DeltaFiles(raw_store, base)
+            writer = _HashingWriter(fh.write if delta is None else delta.differ.feed)
             try:
                 for chunk in chunks:
                     size += len(chunk)
@@ -127,15 +202,22 @@ def _into_store(raw_store: Path, chunks, *, max_bytes: int, declared: int | None
                     writer.put(chunk)
             finally:
                 sha = writer.close()
+        final = raw_path_for(raw_store, sha)
+        if delta is not None:
+            _store_delta(delta, size, final)
+            Path(tmp).unlink(missing_ok=True)
+            return sha, size, final
         if declared is not None and size != declared:
             os.truncate(tmp, size)      # never a reserved tail of zeros under the body's hash
-        final = raw_path_for(raw_store, sha)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
         return sha, size, final
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        if delta is not None:
+            delta.discard()
 
 
 def _local_chunks(path: Path):
@@ -177,7 +259,7 @@ def _declared_size(response: requests.Response) -> int | None:
     return int(length)
 
 
-def _http(url: str, raw_store: Path, headers: dict, *, timeout: float, max_bytes: int):
+def _http(url: str, raw_store: Path, headers: dict, *, timeout: float, max_bytes: int, base_sha256: str | None):
     """One GET: (http status, etag, last-modified, stored (sha, size, path) or None on 304)."""
     with requests.get(url, headers=headers, stream=True, timeout=timeout) as response:
         if response.status_code == 304:
@@ -186,15 +268,17 @@ def _http(url: str, raw_store: Path, headers: dict, *, timeout: float, max_bytes
             raise ConnectionError(f"HTTP {response.status_code}")
         if response.status_code >= 400:
             raise DownloadError(f"HTTP {response.status_code}")
-        stored = _into_store(raw_store, _body_chunks(response), max_bytes=max_bytes, declared=_declared_size(response))
+        stored = _into_store(raw_store, _body_chunks(response), max_bytes=max_bytes,
+                             declared=_declared_size(response), base_sha256=base_sha256)
         return (response.status_code, response.headers.get("ETag"),
                 response.headers.get("Last-Modified"), stored)
 
 
 def download(source_id: str, url: str, *, mode: str, raw_store: Path, previous: PreviousFetch | None = None,
              force: bool = False, timeout: float = 60.0, retries: int = 2,
-             max_bytes: int = 64 * 1024**3) -> FetchResult:
-    """Fetch `url` (http(s), file:// or a path) into the raw store by streaming."""
+             max_bytes: int = 64 * 1024**3, base_sha256: str | None = None) -> FetchResult:
+    """Fetch `url` (http(s), file:// or a path) into the raw store by streaming. `base_sha256`: the
+    stored release this one is diffed against (see _into_store)."""
     raw_store, started, attempts = Path(raw_store), _now(), 0
     result = dict(source_id=source_id, url=url, mode=mode, http_status=None, bytes=0, sha256=None, etag=None,
                   last_modified=None, changed=False, fetched_at=started, error=None, raw_path=None, body=None)
@@ -205,7 +289,8 @@ def download(source_id: str, url: str, *, mode: str, raw_store: Path, previous: 
                 attempts += 1
                 try:
                     status, etag, modified, stored = _http(url, raw_store, _conditional_headers(previous, force),
-                                                           timeout=timeout, max_bytes=max_bytes)
+                                                           timeout=timeout, max_bytes=max_bytes,
+                                                           base_sha256=base_sha256)
                     break
                 except (ConnectionError, requests.ConnectionError, requests.Timeout):
                     if attempts > retries:
@@ -222,7 +307,8 @@ def download(source_id: str, url: str, *, mode: str, raw_store: Path, previous: 
                 raise DownloadError("no such file")
             modified = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
             result.update(last_modified=modified.strftime("%a, %d %b %Y %H:%M:%S GMT"))
-            stored = _into_store(raw_store, _local_chunks(path), max_bytes=max_bytes, declared=path.stat().st_size)
+            stored = _into_store(raw_store, _local_chunks(path), max_bytes=max_bytes, declared=path.stat().st_size,
+                                 base_sha256=base_sha256)
     except (DownloadError, OSError, requests.RequestException, ConnectionError) as exc:
         reason = " ".join(str(exc).split())[:300] or type(exc).__name__
         return FetchResult(**{**result, "error": f"{source_id}: cannot fetch {url}: {reason}"},
@@ -233,8 +319,10 @@ def download(source_id: str, url: str, *, mode: str, raw_store: Path, previous: 
                        status="fetched" if changed else "unchanged", attempts=attempts)
 
 
-def copy_member(zip_path: Path, raw_store: Path, *, suffix: str = ".csv") -> tuple[str, str, Path]:
-    """Stream the one member ending in `suffix` out of a zip into the raw store: (member name, sha256, path)."""
+def copy_member(zip_path: Path, raw_store: Path, *, suffix: str = ".csv",
+                base_sha256: str | None = None) -> tuple[str, str, Path]:
+    """Stream the one member ending in `suffix` out of a zip into the raw store: (member name, sha256, path),
+    as a line delta against `base_sha256` when that pays (see _into_store)."""
     import zipfile
 
     with zipfile.ZipFile(zip_path) as archive:
@@ -242,7 +330,8 @@ def copy_member(zip_path: Path, raw_store: Path, *, suffix: str = ".csv") -> tup
         if len(members) != 1:
             raise DownloadError(f"the zip holds {len(members)} {suffix} files, expected one")
         with archive.open(members[0]) as fh:
-            sha, _, path = _into_store(raw_store, iter(lambda: fh.read(CHUNK_BYTES), b""), max_bytes=2**62)
+            sha, _, path = _into_store(raw_store, iter(lambda: fh.read(CHUNK_BYTES), b""), max_bytes=2**62,
+                                       base_sha256=base_sha256)
     return members[0].filename, sha, path
 
 

@@ -93,6 +93,7 @@ class FetchResult:
     body: bytes | None = field(default=None, repr=False)
     previous_sha256: str | None = None   # the last loaded document of this source (for drift reports)
     repaired: bool = False               # the raw store's copy was corrupt and has been rewritten
+    release_base: str | None = None      # event sources: SHA-256 of the release file last loaded (line-delta base)
 
     @property
     def ok(self) -> bool:

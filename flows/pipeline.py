@@ -199,7 +199,10 @@ def fetch_release(source: Source, *, mode: str, raw_store: Path, previous: Previ
                                  f"release; give a real file with --url {source.id}=PATH_OR_URL)")
     url = source.url_for(mode, override)
     PROGRESS(source.id, "fetch", url)
-    result = download(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force)
+    base = previous.release_sha256 if previous else None
+    result = download(source.id, url, mode=mode, raw_store=raw_store, previous=previous, force=force,
+                      base_sha256=base)
+    result.release_base = base
     PROGRESS(source.id, "fetched", result.status)
     return result
 

@@ -5,7 +5,10 @@ dataset in Python); pandera's polars backend checks the staged rows in Arrow bat
 SQL (warehouse/sql/events/*.sql) opens a version for each new or revised event and closes the
 versions of revised and withdrawn ones. A line of the new release that is byte-identical to a
 line the current versions came from is not parsed again, so a release that revises 1 % of the
-events parses, validates and writes about 1 % of the rows.
+events parses, validates and writes about 1 % of the rows. A release the download stored as a line
+delta against the file last loaded (flows/line_delta.py) is not even read whole: its changed and new
+lines are staged, and the lines it dropped name the withdrawn events (when the last load was clean,
+meta.event_release_files; otherwise it is written whole and read as above).
 """
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ from schemas.events import CHECKED_COLUMNS, GedEvent
 SQL_DIR = Path(__file__).resolve().parent / "sql" / "events"
 MEMORY_LIMIT = "2GB"          # DuckDB spills to temp_directory beyond this: peak RSS stays bounded
 TEMP_TABLES = ("events_staged", "events_release_lines", "events_rejected",
-               "events_changes", "events_failures", "events_line_ids")
+               "events_changes", "events_failures", "events_line_ids", "events_removed_lines")
+SPANNING_NOTE = "records span several lines: every event is parsed again at the next release"
 
 
 class EventsError(Exception):
@@ -47,6 +51,13 @@ class EventRelease:
     quarantine_cap: int = 100
     batch_rows: int = 1_000_000
     resolve_country: Callable[[str], str | None] | None = field(default=None, repr=False)
+    sha256: str | None = None             # the release file's SHA-256 (meta.event_release_files)
+    # a release stored as a line delta (flows/line_delta.py): the release it was diffed against, its
+    # changed and new lines, the lines of the base it dropped, and how to write it whole if needed
+    base_sha256: str | None = None
+    inserted_lines: Path | None = None
+    removed_lines: Path | None = None
+    whole: Callable[[], Path] | None = field(default=None, repr=False)
     rows_in_release: int = 0
     rows_parsed: int = 0
     rows_failed: int = 0
@@ -55,6 +66,8 @@ class EventRelease:
     changes: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    spans_lines: bool = False             # a record spans several lines (no line hashes kept)
+    from_delta: bool = False              # loaded from its changed lines alone
 
     @property
     def opened(self) -> int:
@@ -96,7 +109,8 @@ def _stage(con, release: EventRelease, path: Path, header: bool) -> None:
     if misaligned:
         # a quoted value spans lines: lines are not records, so keep no line hashes for this release
         con.execute(_sql("stage_typed"), {"path": str(path), "header": header, "columns": release.columns})
-        release.notes.append("records span several lines: every event is parsed again at the next release")
+        release.spans_lines = True
+        release.notes.append(SPANNING_NOTE)
 
 
 def _staged_view(con, release: EventRelease, run_id: str) -> None:
@@ -129,7 +143,8 @@ def _insert_first_release(con, release: EventRelease, params: dict) -> None:
     if lines != records:
         con.execute("UPDATE history.ucdp_ged_events SET line_hash = NULL WHERE source_id = $source_id "
                     "AND opened_by_run = $run_id", {k: params[k] for k in ("source_id", "run_id")})
-        release.notes.append("records span several lines: every event is parsed again at the next release")
+        release.spans_lines = True
+        release.notes.append(SPANNING_NOTE)
     _staged_view(con, release, params["run_id"])
     release.rows_in_release = release.rows_parsed = records
 
@@ -149,6 +164,59 @@ def _stage_release(con, release: EventRelease, scratch: Path) -> None:
     finally:
         changed_lines.unlink(missing_ok=True)
     release.rows_parsed = con.execute("SELECT count(*) FROM events_staged").fetchall()[0][0]
+
+
+def _line_count(con, path: Path) -> int:
+    return con.execute("SELECT count(*) FROM read_csv($path, header = false, auto_detect = false, delim = chr(1), "
+                       "quote = '', escape = '', columns = {'line': 'VARCHAR'}) WHERE line IS NOT NULL AND line <> ''",
+                       {"path": str(path)}).fetchall()[0][0]
+
+
+def _delta_applies(con, release: EventRelease) -> bool:
+    """A line-delta release can be loaded from its changed lines alone when its base is the file the
+    source was last loaded from, that load was clean, and nothing since changed the current versions."""
+    if not (release.base_sha256 and release.inserted_lines and release.removed_lines):
+        return False
+    last = con.execute("SELECT sha256, lines, clean FROM meta.event_release_files WHERE source_id = ? "
+                       "ORDER BY loaded_at DESC, run_id DESC LIMIT 1", [release.source_id]).fetchall()
+    if not last or last[0][0] != release.base_sha256 or not last[0][2]:
+        return False
+    current = con.execute("SELECT count(*), count(line_hash) FROM history.ucdp_ged_events WHERE source_id = ? "
+                          "AND recorded_to IS NULL", [release.source_id]).fetchall()[0]
+    return current[0] == current[1] == last[0][1]
+
+
+def _stage_delta(con, release: EventRelease) -> None:
+    """A later release stored as a line delta against the last one loaded: events_staged from its
+    changed and new lines; events_removed_lines, the hashes of the lines it dropped."""
+    _stage(con, release, release.inserted_lines, False)
+    con.execute(_sql("removed_lines"), {"path": str(release.removed_lines)})
+    base_lines = con.execute("SELECT lines FROM meta.event_release_files WHERE source_id = ? "
+                             "ORDER BY loaded_at DESC, run_id DESC LIMIT 1", [release.source_id]).fetchall()[0][0]
+    removed = con.execute("SELECT count(*) FROM events_removed_lines").fetchall()[0][0]
+    release.rows_in_release = base_lines - removed + _line_count(con, release.inserted_lines)
+    release.rows_parsed = con.execute("SELECT count(*) FROM events_staged").fetchall()[0][0]
+    release.from_delta = True
+    release.notes.append(f"stored as a line delta: {release.rows_parsed:,} changed or new lines read, "
+                         f"{removed:,} lines of the previous release dropped or changed")
+
+
+def _ensure_whole(release: EventRelease) -> None:
+    """A release stored as a line delta that cannot be loaded from its changed lines: write it whole."""
+    if release.whole is not None and not Path(release.path).is_file():
+        release.path = release.whole()
+        release.notes.append("stored as a line delta against a release other than the last one loaded "
+                             "cleanly: written whole to be read in full")
+
+
+def _record_release_file(con, release: EventRelease, params: dict) -> None:
+    """meta.event_release_files: the file loaded, its lines, and whether its lines are now the current versions."""
+    if release.sha256 is None:
+        return
+    clean = release.rows_failed == 0 and not release.spans_lines
+    con.execute("INSERT INTO meta.event_release_files VALUES (?, ?, ?, ?, ?, ?)",
+                [release.source_id, params["run_id"], release.sha256, release.rows_in_release, clean,
+                 params["recorded_at"]])
 
 
 def _batch_failures(frame: pl.DataFrame) -> pl.DataFrame | None:
@@ -216,6 +284,7 @@ def _map_countries(con, release: EventRelease) -> None:
 def _apply_changes(con, release: EventRelease, params: dict) -> None:
     """A later release: close the versions of revised and withdrawn events, open the new ones (set-based)."""
     con.execute(_sql("changes"), {"source_id": release.source_id})
+    con.execute(_sql("withdrawn_delta" if release.from_delta else "withdrawn"), {"source_id": release.source_id})
     release.changes = dict(con.execute("SELECT change, count(*) FROM events_changes GROUP BY change").fetchall())
     con.execute(_sql("close"), params)
     con.execute(_sql("reline"), {"source_id": release.source_id})
@@ -249,10 +318,14 @@ def load_release(con: duckdb.DuckDBPyConnection, release: EventRelease, *, run_i
               "published_on": release.published_on}
     try:
         first = not _has_current(con, release.source_id)
-        if first:
-            _insert_first_release(con, release, params)
+        if not first and _delta_applies(con, release):
+            _stage_delta(con, release)
         else:
-            _stage_release(con, release, scratch)
+            _ensure_whole(release)
+            if first:
+                _insert_first_release(con, release, params)
+            else:
+                _stage_release(con, release, scratch)
         clock.lap("stage")
         _validate(con, release)
         clock.lap("validate")
@@ -262,7 +335,8 @@ def load_release(con: duckdb.DuckDBPyConnection, release: EventRelease, *, run_i
         (_keep_valid_rows if first else _apply_changes)(con, release, params)
         clock.lap("history")
         _map_countries(con, release)
-    except duckdb.Error as exc:
+        _record_release_file(con, release, params)
+    except (duckdb.Error, OSError) as exc:
         raise EventsError(" ".join(str(exc).split())[:400]) from None
     _drop_temporaries(con)
     return release

@@ -12,3 +12,4 @@ class PreviousFetch:
     etag: str | None = None
     last_modified: str | None = None
     inputs_sha256: str | None = None   # the source's review decisions used with that document
+    release_sha256: str | None = None  # event sources: the release file last loaded (the base of a line delta)

@@ -28,6 +28,9 @@ FETCH_COLUMNS = ["run_id", "source_id", "url", "mode", "status", "http_status", 
                  "last_modified", "changed", "fetched_at", "error", "attempts", "outcome", "inputs_sha256"]
 
 
+PREVIOUS_FETCHES_SQL = Path(__file__).resolve().parent / "sql" / "previous_fetches.sql"
+
+
 def open_writer(db_path: Path, *, wait_seconds: float = 30.0) -> duckdb.DuckDBPyConnection:
     """A read-write connection; waits briefly for short-lived readers (`ftf sql`) to let go."""
     deadline = time.monotonic() + wait_seconds
@@ -72,12 +75,9 @@ def previous_fetches(warehouse: Warehouse) -> dict[str, PreviousFetch]:
     if not isinstance(warehouse, duckdb.DuckDBPyConnection) and not Path(warehouse).exists():
         return {}
     with writing(warehouse) as con:
-        rows = con.execute("""
-            select source_id, sha256, etag, last_modified, inputs_sha256 from (
-                select *, row_number() over (partition by source_id order by fetched_at desc) as n
-                from meta.fetches where outcome in ('loaded', 'unchanged') and sha256 is not null)
-            where n = 1""").fetchall()
-    return {r[0]: PreviousFetch(sha256=r[1], etag=r[2], last_modified=r[3], inputs_sha256=r[4]) for r in rows}
+        rows = con.execute(PREVIOUS_FETCHES_SQL.read_text(encoding="utf-8")).fetchall()
+    return {r[0]: PreviousFetch(sha256=r[1], etag=r[2], last_modified=r[3], inputs_sha256=r[4], release_sha256=r[5])
+            for r in rows}
 
 
 def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:

@@ -12,6 +12,7 @@ import email.utils
 import re
 from pathlib import Path
 
+from flows import line_delta
 from flows.catalog import Source
 from flows.countries import harmonise
 from flows.download import DownloadError, copy_member
@@ -37,9 +38,34 @@ def resolve_country(name: str) -> str | None:
     return None
 
 
+def _head(path: Path, size: int = 1 << 20) -> bytes:
+    """The first bytes of a stored release (whole or a line delta)."""
+    with line_delta.open_release(path) as fh:
+        return fh.read(size)
+
+
 def _first_line(path: Path) -> str:
-    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
-        return fh.readline(1 << 20).rstrip("\r\n")
+    line = _head(path).split(b"\n", 1)[0]
+    return line.decode("utf-8-sig", errors="replace").rstrip("\r")
+
+
+def _delta_fields(path: Path, header: bool) -> dict:
+    """A release stored as a line delta: what warehouse/events.py needs to load it from its changed
+    lines. Only when the header row (if any) is the base's own: a changed header would be a data line."""
+    if path.is_file() or not line_delta.delta_path(path).is_file():
+        return {}
+    delta = line_delta.Delta.load(line_delta.delta_path(path))
+
+    def whole() -> Path:
+        line_delta.materialize(path)
+        line_delta.remove_delta(path)
+        return path
+
+    fields = {"whole": whole}
+    header_bytes = len(_head(path).split(b"\n", 1)[0]) + 1 if header else 0
+    if delta.ops and delta.ops[0][0] >= header_bytes:
+        fields.update(base_sha256=delta.base_sha256, inserted_lines=delta.lines, removed_lines=delta.removed)
+    return fields
 
 
 def has_header(source: Source, path: Path) -> bool:
@@ -74,13 +100,12 @@ def publication_date(source: Source, fetched: FetchResult) -> dt.date:
 
 def prepare_release(source: Source, fetched: FetchResult) -> EventRelease:
     """The release file to load (the CSV member of a zip is copied out by streaming into the raw store)."""
-    path = Path(fetched.raw_path)
-    with path.open("rb") as fh:
-        zipped = fh.read(4) == ZIP_MAGIC
+    path, sha = Path(fetched.raw_path), fetched.sha256
     notes = []
-    if zipped:
+    if _head(path, 4) == ZIP_MAGIC:
         try:
-            member, _, path = copy_member(path, path.parent.parent)
+            member, sha, path = copy_member(line_delta.materialize(path), path.parent.parent,
+                                            base_sha256=fetched.release_base)
         except (DownloadError, OSError, ValueError) as exc:
             raise SourceError(source.id, f"cannot read the zip: {exc}") from None
         notes.append(f"read {member} from the zip")
@@ -93,6 +118,6 @@ def prepare_release(source: Source, fetched: FetchResult) -> EventRelease:
                            columns=dict(layout(source)),
                            quarantine_cap=int(spec.get("quarantine_cap_per_check", 100)),
                            batch_rows=int(spec.get("validation_batch_rows", 1_000_000)),
-                           resolve_country=resolve_country)
+                           resolve_country=resolve_country, sha256=sha, **_delta_fields(path, header))
     release.notes.extend(notes)
     return release

@@ -3,6 +3,7 @@
 --   revised    staged, valid, current version with other values
 --   relined    staged, valid, same values written differently (only the current line_hash is updated)
 --   withdrawn  current version whose line is gone and whose id is not in the release at all
+--              (added by withdrawn.sql, or withdrawn_delta.sql for a release stored as a line delta)
 -- A staged row that failed a check (events_rejected) changes nothing: its current version stays.
 CREATE OR REPLACE TEMP TABLE events_changes AS
 WITH current_versions AS (
@@ -18,9 +19,4 @@ SELECT v.id,
             ELSE 'relined' END AS change,
        v.line_hash
 FROM valid AS v LEFT JOIN current_versions AS c USING (id)
-WHERE c.id IS NULL OR c.row_hash <> v.row_hash OR c.line_hash IS DISTINCT FROM v.line_hash
-UNION ALL
-SELECT c.id, 'withdrawn' AS change, NULL AS line_hash
-FROM current_versions AS c
-WHERE (c.line_hash IS NULL OR c.line_hash NOT IN (SELECT line_hash FROM events_release_lines))
-  AND c.id NOT IN (SELECT id FROM events_staged WHERE id IS NOT NULL);
+WHERE c.id IS NULL OR c.row_hash <> v.row_hash OR c.line_hash IS DISTINCT FROM v.line_hash;

@@ -1,0 +1,322 @@
+"""A release stored as the lines it changes against the previous release (a line delta).
+
+An event dataset's new release repeats most lines of the one before it: GED revises about 1 % of its
+events a year. Writing every byte again to the raw store costs more than everything else a 1 %-changed
+release needs, so the download compares the body with the previous release as it streams, and keeps:
+
+- ``<sha>.delta``: one JSON line (the base release's SHA-256, the sizes), then one line per run of
+  changes, ``copy skip insert`` (copy this many bytes of the base, skip this many, insert this many
+  from the ``.lines`` file);
+- ``<sha>.lines``: the inserted bytes: whole lines, the new and changed lines of the release, which is
+  also the only part of the release the warehouse parses again;
+- ``<sha>.removed``: the skipped bytes: the base's lines the release dropped or changed (the
+  warehouse reads them to tell which events were withdrawn).
+
+The body is rebuilt byte for byte by ``open_release`` (a sequential reader) and ``materialize``. The
+base is always a release stored whole: when the previous release is itself a delta, the new one is
+stored whole (so every other release of a slowly changing dataset is a delta). Lines are compared as
+bytes, never parsed: a line delta holds for any line-based text, and a body that is not (no newlines,
+lines reordered) stops being diffed, and the release is stored whole.
+"""
+from __future__ import annotations
+
+import json
+import mmap
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+BLOCK = 64 * 1024             # bytes compared at a time while the two files agree
+LOOKAHEAD = 512 * 1024        # bytes of the body held back until the next chunk (room to look ahead)
+RELEASE_BYTES = 256 * 1024 * 1024  # base pages passed are let go in steps of this
+RESYNC_STEPS = (16, 512)      # lines searched ahead (first a few, then more) for the next line both share
+READ_BYTES = 4 * 1024 * 1024
+DELTA_PARTS = ("delta", "lines", "removed")
+
+
+class NotDiffable(Exception):
+    """The body stopped looking like an edit of its base (see module doc)."""
+
+
+def delta_path(raw_path: Path) -> Path:
+    return raw_path.with_name(raw_path.name + ".delta")
+
+
+def remove_delta(raw_path: Path) -> None:
+    """Remove the files of a release stored as a delta (its base stays)."""
+    for part in DELTA_PARTS:
+        raw_path.with_name(f"{raw_path.name}.{part}").unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A stored line delta: the base's raw path and the copy/skip/insert runs."""
+    path: Path                 # raw/<xx>/<sha>.delta
+    base_sha256: str
+    size: int
+    inserted_bytes: int
+    ops: tuple[tuple[int, int, int], ...]
+
+    @property
+    def lines(self) -> Path:
+        return self.path.with_suffix(".lines")
+
+    @property
+    def removed(self) -> Path:
+        return self.path.with_suffix(".removed")
+
+    @property
+    def raw_path(self) -> Path:
+        return self.path.with_suffix("")
+
+    def base_raw_path(self) -> Path:
+        return self.path.parent.parent / self.base_sha256[:2] / self.base_sha256
+
+    @classmethod
+    def load(cls, path: Path) -> "Delta":
+        with path.open("r", encoding="ascii") as fh:
+            head = json.loads(fh.readline())
+            ops = tuple(tuple(int(n) for n in line.split()) for line in fh)
+        return cls(path, head["base_sha256"], head["size"], head["inserted_bytes"], ops)
+
+
+def is_stored(raw_path: Path) -> bool:
+    """The release's bytes are in the store, whole or as a delta."""
+    return raw_path.is_file() or delta_path(raw_path).is_file()
+
+
+class _DeltaReader:
+    """The release's bytes, read sequentially (copy runs from the base reader, inserts from .lines)."""
+
+    def __init__(self, delta: Delta):
+        self.delta, self.base = delta, open_release(delta.base_raw_path())
+        self.inserts = delta.lines.open("rb")
+        self.runs = iter(delta.ops)
+        self.pending: list[tuple[object, int]] = []   # (reader, bytes still to take from it)
+
+    def _next_run(self) -> bool:
+        run = next(self.runs, None)
+        if run is None:
+            return False
+        copy, skip, insert = run
+        self.pending = [(self.base, copy), (None, skip), (self.inserts, insert)]
+        return True
+
+    def read(self, n: int = READ_BYTES) -> bytes:
+        out = []
+        while n > 0:
+            if not self.pending and not self._next_run():
+                break
+            reader, left = self.pending[0]
+            take = min(n, left) if reader is not None else left
+            data = _read_exact(reader if reader is not None else self.base, take)
+            if reader is not None:
+                out.append(data)
+                n -= len(data)
+            left -= take
+            self.pending[0] = (reader, left)
+            if left == 0:
+                self.pending.pop(0)
+        return b"".join(out)
+
+    def close(self) -> None:
+        self.base.close()
+        self.inserts.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _read_exact(reader, n: int) -> bytes:
+    parts, left = [], n
+    while left > 0:
+        data = reader.read(min(left, READ_BYTES))
+        if not data:
+            raise OSError("the raw store's delta refers past the end of its base")
+        parts.append(data)
+        left -= len(data)
+    return b"".join(parts)
+
+
+def open_release(raw_path: Path):
+    """A binary reader of the release's bytes whether it is stored whole or as a delta."""
+    if raw_path.is_file():
+        return raw_path.open("rb")
+    d = delta_path(raw_path)
+    if not d.is_file():
+        raise FileNotFoundError(f"{raw_path.name} is not in the raw store")
+    return _DeltaReader(Delta.load(d))
+
+
+def materialize(raw_path: Path, target: Path | None = None) -> Path:
+    """Write the release whole (to `target`, default its raw path) and return where it is."""
+    target = target or raw_path
+    if target.is_file():
+        return target
+    tmp = target.with_name(target.name + ".rebuild.tmp")
+    with open_release(raw_path) as reader, tmp.open("wb") as out:
+        while data := reader.read(READ_BYTES):
+            out.write(data)
+    os.replace(tmp, target)
+    return target
+
+
+class LineDiffer:
+    """Compares a streamed body with its base, line by line where they differ and block by block where
+    they agree. feed() each chunk, then finish(). The runs are in `ops`; inserted bytes go to `inserts`,
+    skipped base lines to `removed` (file objects). The base is mapped, not read: only the bytes
+    compared are copied, and the pages already passed are let go (the process's memory stays flat)."""
+
+    def __init__(self, base_path: Path, inserts, removed=None):
+        self.inserts, self.removed = inserts, removed
+        size = base_path.stat().st_size
+        with base_path.open("rb") as fh:
+            self.bw = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        self.q, self.released = 0, 0
+        self.nw, self.p = b"", 0
+        self.ops: list[tuple[int, int, int]] = []
+        self.run = [0, 0, 0]
+        self.inserted = self.skipped = 0
+        self.whole = False        # NotDiffable: the rest of the body is inserted as it comes
+
+    def close(self) -> None:
+        if isinstance(self.bw, mmap.mmap):
+            self.bw.close()
+
+    # ------------------------------------------------------------------ runs
+    def _copy(self, n: int) -> None:
+        run = self.run
+        if run[1] or run[2]:
+            self.ops.append((run[0], run[1], run[2]))
+            self.run = run = [0, 0, 0]
+        run[0] += n
+        self.p += n
+        self.q += n
+
+    def _change(self, skip: int, insert: int) -> None:
+        if skip:
+            if self.removed is not None:
+                self.removed.write(self.bw[self.q:self.q + skip])
+            self.run[1] += skip
+            self.skipped += skip
+            self.q += skip
+        if insert:
+            self.inserts.write(self.nw[self.p:self.p + insert])
+            self.run[2] += insert
+            self.inserted += insert
+            self.p += insert
+
+    def feed(self, chunk: bytes) -> None:
+        if self.whole:
+            self.inserts.write(chunk)
+            self.run[2] += len(chunk)
+            self.inserted += len(chunk)
+            return
+        self.nw = self.nw[self.p:] + chunk
+        self.p = 0
+        try:
+            self._advance(final=False)
+        except NotDiffable:
+            self._give_up()
+            return
+        if self.q - self.released > RELEASE_BYTES and isinstance(self.bw, mmap.mmap):
+            start = self.released - self.released % mmap.PAGESIZE
+            stop = self.q - self.q % mmap.PAGESIZE
+            self.bw.madvise(mmap.MADV_DONTNEED, start, stop - start)
+            self.released = stop
+
+    def _give_up(self) -> None:
+        """Insert the rest of the body as it comes and skip the rest of the base (not a usable delta:
+        the download stores this release whole)."""
+        self.whole = True
+        self._change(0, len(self.nw) - self.p)
+        self.run[1] += len(self.bw) - self.q
+        self.q = len(self.bw)
+
+    def finish(self) -> list[tuple[int, int, int]]:
+        if not self.whole:
+            try:
+                self._advance(final=True)
+            except NotDiffable:
+                self._give_up()
+        if self.q < len(self.bw):                       # the base's tail: removed
+            self._change(len(self.bw) - self.q, 0)
+        if any(self.run):
+            self.ops.append(tuple(self.run))
+        self.close()
+        return self.ops
+
+    # ------------------------------------------------------------------ comparison
+    def _advance(self, final: bool) -> None:
+        nw, bw, base_size = self.nw, self.bw, len(self.bw)
+        stop = len(nw) if final else len(nw) - LOOKAHEAD
+        while self.p < stop:
+            p, q = self.p, self.q
+            if q >= base_size:                           # the base has ended: the rest is new
+                self._change(0, len(nw) - p)
+                return
+            n = min(BLOCK, len(nw) - p, base_size - q)
+            end = nw.rfind(b"\n", p, p + n) + 1
+            if end > p and nw[p:end] == bw[q:q + end - p]:
+                self._copy(end - p)
+                continue
+            self._copy(self._agreeing_lines(p, q, n))
+            self._resync(final)
+
+    def _agreeing_lines(self, p: int, q: int, n: int) -> int:
+        """Bytes of whole lines at the start of the block that the two files share."""
+        differ = np.frombuffer(self.nw, np.uint8, n, p) != np.frombuffer(self.bw, np.uint8, n, q)
+        first = int(differ.argmax())
+        if first == 0 and not differ[0]:
+            first = n
+        end = self.nw.rfind(b"\n", p, p + first)
+        return end + 1 - p if end >= 0 else 0
+
+    def _resync(self, final: bool) -> None:
+        """At a line where the files differ: find the next line they share; what lies before it is
+        skipped from the base and inserted from the body. One line changed, added or dropped is
+        settled by comparing the next lines; anything else by looking up to RESYNC_LINES lines ahead."""
+        nw, bw, p, q = self.nw, self.bw, self.p, self.q
+        e1, f1 = nw.find(b"\n", p) + 1, bw.find(b"\n", q) + 1
+        if e1 and f1:
+            e2, f2 = nw.find(b"\n", e1) + 1, bw.find(b"\n", f1) + 1
+            if e2 and f2:
+                if nw[e1:e2] == bw[f1:f2]:
+                    return self._change(f1 - q, e1 - p)          # a line changed
+                if nw[e1:e2] == bw[q:f1]:
+                    return self._change(0, e1 - p)               # a line added
+                if nw[p:e1] == bw[f1:f2]:
+                    return self._change(f1 - q, 0)               # a line dropped
+        for count in RESYNC_STEPS:
+            new, old = _line_starts(nw, p, count), _line_starts(bw, q, count)
+            seen = {bw[a:b]: a for a, b in zip(old, old[1:])}
+            for a, b in zip(new, new[1:]):
+                at = seen.get(nw[a:b])
+                if at is not None and (a, at) != (p, q):
+                    return self._change(at - q, a - p)
+            if final and len(new) <= count:                   # the body ends within the window
+                return self._change(0, len(nw) - p)
+        raise NotDiffable(f"no line in common within {RESYNC_STEPS[-1]} lines")
+
+
+def _line_starts(window, start: int, count: int) -> list[int]:
+    """Offsets where the next `count` lines from `start` begin, and where the last one ends."""
+    starts, pos, size = [start], start, len(window)
+    for _ in range(count):
+        end = window.find(b"\n", pos)
+        pos = end + 1 if end >= 0 else size
+        if pos == starts[-1]:
+            break
+        starts.append(pos)
+    return starts
+
+
+def write_header(path: Path, *, base_sha256: str, size: int, inserted: int, ops) -> None:
+    with path.open("w", encoding="ascii") as fh:
+        fh.write(json.dumps({"base_sha256": base_sha256, "size": size, "inserted_bytes": inserted}) + "\n")
+        fh.writelines(f"{c} {s} {i}\n" for c, s, i in ops)
