@@ -212,18 +212,33 @@ class LineDiffer:
             self.p += insert
 
     def feed(self, chunk: bytes) -> None:
+        """Compare the next chunk of the body. The bytes held back from the last chunk are joined to
+        this one's head only: once past them, the comparison goes on in the chunk itself (copying every
+        chunk into one window cost a quarter of the diff)."""
         if self.whole:
-            self.inserts.write(chunk)
-            self.run[2] += len(chunk)
-            self.inserted += len(chunk)
-            return
-        self.nw = self.nw[self.p:] + chunk
-        self.p = 0
+            return self._insert_as_is(chunk)
+        rest, head = b"", 2 * LOOKAHEAD
         try:
+            carried = len(self.nw) - self.p
+            if carried and len(chunk) > head:
+                rest = chunk                      # inserted as it is if the diff stops within the head
+                self.nw, self.p = self.nw[self.p:] + chunk[:head], 0
+                self._advance(final=False, until=carried)
+                self.nw, self.p, rest = chunk, self.p - carried, b""
+            else:
+                self.nw, self.p = self.nw[self.p:] + chunk, 0
             self._advance(final=False)
         except NotDiffable:
             self._give_up()
-            return
+            self._insert_as_is(rest[head:])
+        self._let_go_of_passed_pages()
+
+    def _insert_as_is(self, data: bytes) -> None:
+        self.inserts.write(data)
+        self.run[2] += len(data)
+        self.inserted += len(data)
+
+    def _let_go_of_passed_pages(self) -> None:
         if self.q - self.released > RELEASE_BYTES and isinstance(self.bw, mmap.mmap):
             start = self.released - self.released % mmap.PAGESIZE
             stop = self.q - self.q % mmap.PAGESIZE
@@ -252,9 +267,11 @@ class LineDiffer:
         return self.ops
 
     # ------------------------------------------------------------------ comparison
-    def _advance(self, final: bool) -> None:
+    def _advance(self, final: bool, until: int | None = None) -> None:
+        """Compare from p while LOOKAHEAD bytes of the body are ahead (to its end when final), or up to `until`."""
         nw, bw, base_size = self.nw, self.bw, len(self.bw)
         stop = len(nw) if final else len(nw) - LOOKAHEAD
+        stop = stop if until is None else min(stop, until)
         while self.p < stop:
             p, q = self.p, self.q
             if q >= base_size:                           # the base has ended: the rest is new
