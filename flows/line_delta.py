@@ -20,6 +20,7 @@ lines reordered) stops being diffed, and the release is stored whole.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import mmap
 import os
@@ -31,6 +32,7 @@ import numpy as np
 BLOCK = 64 * 1024             # bytes compared at a time while the two files agree
 LOOKAHEAD = 512 * 1024        # bytes of the body held back until the next chunk (room to look ahead)
 RELEASE_BYTES = 256 * 1024 * 1024  # base pages passed are let go in steps of this
+PREFETCH_BYTES = 128 * 1024 * 1024  # base bytes the kernel is asked to read ahead
 RESYNC_STEPS = (16, 512)      # lines searched ahead (first a few, then more) for the next line both share
 READ_BYTES = 4 * 1024 * 1024
 DELTA_PARTS = ("delta", "lines", "removed")
@@ -154,15 +156,24 @@ def open_release(raw_path: Path):
 
 
 def materialize(raw_path: Path, target: Path | None = None) -> Path:
-    """Write the release whole (to `target`, default its raw path) and return where it is."""
+    """Write the release whole (to `target`, default its raw path) and return where it is. The bytes
+    rebuilt must hash to the SHA-256 the release is stored under (its file name): a base changed since
+    the delta was taken fails here, in one line, instead of loading other bytes."""
     target = target or raw_path
     if target.is_file():
         return target
-    tmp = target.with_name(target.name + ".rebuild.tmp")
-    with open_release(raw_path) as reader, tmp.open("wb") as out:
-        while data := reader.read(READ_BYTES):
-            out.write(data)
-    os.replace(tmp, target)
+    tmp, digest = target.with_name(target.name + ".rebuild.tmp"), hashlib.sha256()
+    try:
+        with open_release(raw_path) as reader, tmp.open("wb") as out:
+            while data := reader.read(READ_BYTES):
+                digest.update(data)
+                out.write(data)
+        expected = raw_path.name.split(".")[0]
+        if digest.hexdigest() != expected:
+            raise OSError(f"the release rebuilt from its line delta does not match its SHA-256 {expected[:12]}…")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return target
 
 
@@ -177,7 +188,9 @@ class LineDiffer:
         size = base_path.stat().st_size
         with base_path.open("rb") as fh:
             self.bw = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        self.q, self.released = 0, 0
+        if size:
+            self.bw.madvise(mmap.MADV_SEQUENTIAL)
+        self.q, self.released, self.prefetched = 0, 0, 0
         self.nw, self.p = b"", 0
         self.ops: list[tuple[int, int, int]] = []
         self.run = [0, 0, 0]
@@ -239,7 +252,16 @@ class LineDiffer:
         self.inserted += len(data)
 
     def _let_go_of_passed_pages(self) -> None:
-        if self.q - self.released > RELEASE_BYTES and isinstance(self.bw, mmap.mmap):
+        """Ask the kernel to read the base ahead (a base no longer in the page cache is read from disk
+        while the body arrives) and unmap the pages passed (the process's memory stays flat)."""
+        if not isinstance(self.bw, mmap.mmap):
+            return
+        if self.q + PREFETCH_BYTES // 2 > self.prefetched and self.prefetched < len(self.bw):
+            start = max(self.q, self.prefetched) - max(self.q, self.prefetched) % mmap.PAGESIZE
+            length = min(PREFETCH_BYTES, len(self.bw) - start)
+            self.bw.madvise(mmap.MADV_WILLNEED, start, length)
+            self.prefetched = start + length
+        if self.q - self.released > RELEASE_BYTES:
             start = self.released - self.released % mmap.PAGESIZE
             stop = self.q - self.q % mmap.PAGESIZE
             self.bw.madvise(mmap.MADV_DONTNEED, start, stop - start)

@@ -148,3 +148,14 @@ def test_the_store_keeps_a_release_whole_when_a_delta_does_not_pay(tmp_path):
     _, path = _store(store, binary, base_sha)
     assert path.read_bytes() == binary and not line_delta.delta_path(path).exists()
     assert sorted(p.name for p in store.rglob("*.tmp*")) == []
+
+
+def test_a_delta_whose_base_changed_since_is_not_rebuilt(tmp_path):
+    store = tmp_path / "raw"
+    lines = [b"%d,event,%d\n" % (i, i) for i in range(20_000)]
+    base_sha, base_path = _store(store, b"".join(lines))
+    _, path = _store(store, b"".join(lines[:500] + [b"500,revised,1\n"] + lines[501:]), base_sha)
+    base_path.write_bytes(base_path.read_bytes().replace(b"7,event,7\n", b"7,event,8\n", 1))
+    with pytest.raises(OSError, match="does not match its SHA-256"):
+        line_delta.materialize(path)
+    assert not path.exists() and sorted(p.name for p in path.parent.iterdir() if "rebuild" in p.name) == []

@@ -100,6 +100,13 @@ def publication_date(source: Source, fetched: FetchResult) -> dt.date:
 
 def prepare_release(source: Source, fetched: FetchResult) -> EventRelease:
     """The release file to load (the CSV member of a zip is copied out by streaming into the raw store)."""
+    try:
+        return _prepare(source, fetched)
+    except OSError as exc:
+        raise SourceError(source.id, f"cannot read the stored release: {exc.strerror or exc}") from None
+
+
+def _prepare(source: Source, fetched: FetchResult) -> EventRelease:
     path, sha = Path(fetched.raw_path), fetched.sha256
     notes = []
     if _head(path, 4) == ZIP_MAGIC:
