@@ -33,6 +33,7 @@ BLOCK = 64 * 1024             # bytes compared at a time while the two files agr
 LOOKAHEAD = 512 * 1024        # bytes of the body held back until the next chunk (room to look ahead)
 RELEASE_BYTES = 256 * 1024 * 1024  # base pages passed are let go in steps of this
 PREFETCH_BYTES = 128 * 1024 * 1024  # base bytes the kernel is asked to read ahead
+MAX_WAIT_BYTES = 64 * 1024 * 1024   # body held while looking for a line in common, at most
 RESYNC_STEPS = (16, 512)      # lines searched ahead (first a few, then more) for the next line both share
 READ_BYTES = 4 * 1024 * 1024
 DELTA_PARTS = ("delta", "lines", "removed")
@@ -40,6 +41,10 @@ DELTA_PARTS = ("delta", "lines", "removed")
 
 class NotDiffable(Exception):
     """The body stopped looking like an edit of its base (see module doc)."""
+
+
+class _NeedMore(Exception):
+    """A resync needs more lines of the body than have come: wait for the next chunk."""
 
 
 def delta_path(raw_path: Path) -> Path:
@@ -237,7 +242,11 @@ class LineDiffer:
                 rest = chunk                      # inserted as it is if the diff stops within the head
                 self.nw, self.p = self.nw[self.p:] + chunk[:head], 0
                 self._advance(final=False, until=carried)
-                self.nw, self.p, rest = chunk, self.p - carried, b""
+                if self.p >= carried:
+                    self.nw, self.p = chunk, self.p - carried
+                else:                             # waiting for more lines to resync: one window
+                    self.nw, self.p = self.nw[self.p:] + chunk[head:], 0
+                rest = b""
             else:
                 self.nw, self.p = self.nw[self.p:] + chunk, 0
             self._advance(final=False)
@@ -290,10 +299,17 @@ class LineDiffer:
 
     # ------------------------------------------------------------------ comparison
     def _advance(self, final: bool, until: int | None = None) -> None:
-        """Compare from p while LOOKAHEAD bytes of the body are ahead (to its end when final), or up to `until`."""
-        nw, bw, base_size = self.nw, self.bw, len(self.bw)
-        stop = len(nw) if final else len(nw) - LOOKAHEAD
+        """Compare from p while LOOKAHEAD bytes of the body are ahead (to its end when final), or up to
+        `until`; or until a resync needs more of the body than has come."""
+        stop = len(self.nw) if final else len(self.nw) - LOOKAHEAD
         stop = stop if until is None else min(stop, until)
+        try:
+            self._compare(stop, final)
+        except _NeedMore:
+            return
+
+    def _compare(self, stop: int, final: bool) -> None:
+        nw, bw, base_size = self.nw, self.bw, len(self.bw)
         while self.p < stop:
             p, q = self.p, self.q
             if q >= base_size:                           # the base has ended: the rest is new
@@ -338,8 +354,12 @@ class LineDiffer:
                 at = seen.get(nw[a:b])
                 if at is not None and (a, at) != (p, q):
                     return self._change(at - q, a - p)
-            if final and len(new) <= count:                   # the body ends within the window
-                return self._change(0, len(nw) - p)
+            if len(new) <= count:                              # the window ends within `count` lines
+                if final:
+                    return self._change(0, len(nw) - p)
+                if len(nw) - p > MAX_WAIT_BYTES:
+                    break
+                raise _NeedMore()
         raise NotDiffable(f"no line in common within {RESYNC_STEPS[-1]} lines")
 
 

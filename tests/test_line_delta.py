@@ -79,9 +79,10 @@ def test_a_delta_rebuilds_the_body_from_whole_lines(tmp_path, small_windows, see
     base = b"".join(lines)
     base_path = tmp_path / f"base-{seed}-{rows}"
     base_path.write_bytes(base)
-    ops, inserts, removed, _ = _diff(base_path, body, chunk)
+    ops, inserts, removed, whole = _diff(base_path, body, chunk)
     assert _rebuild(base, ops, inserts) == body
     body_lines, base_lines = Counter(_lines(body)), Counter(_lines(base))
+    assert not whole                                        # 40 edits never lose every line in common
     assert not Counter(_lines(inserts)) - body_lines        # inserted: whole lines of the body
     assert not Counter(_lines(removed)) - base_lines        # removed: whole lines of the base
     assert base_lines - Counter(_lines(removed)) + Counter(_lines(inserts)) == body_lines

@@ -44,14 +44,14 @@ def _head(path: Path, size: int = 1 << 20) -> bytes:
         return fh.read(size)
 
 
-def _first_line(path: Path) -> str:
-    line = _head(path).split(b"\n", 1)[0]
-    return line.decode("utf-8-sig", errors="replace").rstrip("\r")
+def _first_line(head: bytes) -> bytes:
+    return head.split(b"\n", 1)[0]
 
 
-def _delta_fields(path: Path, header: bool) -> dict:
+def _delta_fields(path: Path, header_bytes: int) -> dict:
     """A release stored as a line delta: what warehouse/events.py needs to load it from its changed
-    lines. Only when the header row (if any) is the base's own: a changed header would be a data line."""
+    lines. Only when the header row (`header_bytes` long, 0 if none) is the base's own: a changed header
+    would be a data line."""
     if path.is_file() or not line_delta.delta_path(path).is_file():
         return {}
     delta = line_delta.Delta.load(line_delta.delta_path(path))
@@ -62,17 +62,17 @@ def _delta_fields(path: Path, header: bool) -> dict:
         return path
 
     fields = {"whole": whole}
-    header_bytes = len(_head(path).split(b"\n", 1)[0]) + 1 if header else 0
     if delta.ops and delta.ops[0][0] >= header_bytes:
         fields.update(base_sha256=delta.base_sha256, inserted_lines=delta.lines, removed_lines=delta.removed)
     return fields
 
 
-def has_header(source: Source, path: Path) -> bool:
+def has_header(source: Source, first_line: bytes) -> bool:
     """True when line 1 is the declared header, False when it is already an event (a release published
     without a header row); a SourceError naming the first column that differs otherwise."""
     expected = [name for name, _ in layout(source)]
-    fields = next(csv.reader([_first_line(path)]), [])
+    text = first_line.decode("utf-8-sig", errors="replace").rstrip("\r")
+    fields = next(csv.reader([text]), [])
     if [f.strip().lower() for f in fields] == expected:
         return True
     if len(fields) == len(expected) and fields[0].strip().isdigit():
@@ -109,14 +109,17 @@ def prepare_release(source: Source, fetched: FetchResult) -> EventRelease:
 def _prepare(source: Source, fetched: FetchResult) -> EventRelease:
     path, sha = Path(fetched.raw_path), fetched.sha256
     notes = []
-    if _head(path, 4) == ZIP_MAGIC:
+    head = _head(path)
+    if head[:4] == ZIP_MAGIC:
         try:
             member, sha, path = copy_member(line_delta.materialize(path), path.parent.parent,
                                             base_sha256=fetched.release_base)
         except (DownloadError, OSError, ValueError) as exc:
             raise SourceError(source.id, f"cannot read the zip: {exc}") from None
         notes.append(f"read {member} from the zip")
-    header = has_header(source, path)
+        head = _head(path)
+    first_line = _first_line(head)
+    header = has_header(source, first_line)
     if not header:
         notes.append("the file has no header row: read with the declared layout")
     spec = source.raw["events"]
@@ -125,6 +128,6 @@ def _prepare(source: Source, fetched: FetchResult) -> EventRelease:
                            columns=dict(layout(source)),
                            quarantine_cap=int(spec.get("quarantine_cap_per_check", 100)),
                            batch_rows=int(spec.get("validation_batch_rows", 1_000_000)),
-                           resolve_country=resolve_country, sha256=sha, **_delta_fields(path, header))
+                           resolve_country=resolve_country, sha256=sha, **_delta_fields(path, len(first_line) + 1 if header else 0))
     release.notes.extend(notes)
     return release

@@ -21,6 +21,7 @@ ROWS = 3000
 NOW = dt.datetime(2026, 11, 30, 12, tzinfo=dt.timezone.utc)
 GED_LAYOUT = dict(tomllib.loads((Path(__file__).resolve().parents[2] / "flows/sources/ucdp_ged/source.toml")
                                  .read_text(encoding="utf-8"))["events"]["columns"])
+HEADER = ",".join(GED_LAYOUT).encode()
 HISTORY = "select * from history.ucdp_ged_events order by id, recorded_from, line_hash"
 
 
@@ -37,7 +38,7 @@ def _stored(store: Path, path: Path, base_sha256: str | None = None) -> tuple[st
 
 def _load(db: Path, raw: Path, sha: str, run_id: str, tmp_path: Path, published=dt.date(2026, 6, 8)):
     release = EventRelease("ucdp_ged", raw, True, published, columns=GED_LAYOUT, resolve_country=lambda name: None,
-                           sha256=sha, **_delta_fields(raw, True))
+                           sha256=sha, **_delta_fields(raw, len(HEADER) + 1))
     con = connect(db)
     migrate(con)
     try:
