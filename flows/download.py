@@ -3,7 +3,10 @@
 The body goes to disk in chunks while its SHA-256 is computed, then moves to
 ``raw/<sha[:2]>/<sha>`` (the same content-addressed store as ``flows/fetch.py``). Returns the
 same ``FetchResult`` as every fetch, with ``body=None`` and ``raw_path`` set: readers open the
-file (DuckDB reads it directly). Expected failures never raise: status 'failed' and a one-line
+file (DuckDB reads it directly). Given the release before it (``base_sha256``), the body is instead
+compared with that release as it streams and kept as a line delta (``flows/line_delta.py``): then
+``raw_path`` names the release but the store holds ``<sha>.delta``, ``.lines`` and ``.removed``, and
+``line_delta.open_release`` reads it. Expected failures never raise: status 'failed' and a one-line
 error naming the source, the URL and the reason.
 """
 from __future__ import annotations
@@ -127,7 +130,7 @@ class _DeltaFiles:
         ops = self.differ.finish()
         self.inserts.close()
         self.removed.close()
-        line_delta.write_header(self.paths["delta"], base_sha256=self.base.name, size=size,
+        line_delta.write_delta(self.paths["delta"], base_sha256=self.base.name, size=size,
                                 inserted=self.differ.inserted, ops=ops)
 
     def worth_keeping(self, size: int) -> bool:
@@ -211,6 +214,7 @@ def _into_store(raw_store: Path, chunks, *, max_bytes: int, declared: int | None
             os.truncate(tmp, size)      # never a reserved tail of zeros under the body's hash
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
+        line_delta.remove_delta(final)      # stored whole now: a delta of the same bytes is not needed
         return sha, size, final
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -4,9 +4,9 @@ An event dataset's new release repeats most lines of the one before it: GED revi
 events a year. Writing every byte again to the raw store costs more than everything else a 1 %-changed
 release needs, so the download compares the body with the previous release as it streams, and keeps:
 
-- ``<sha>.delta``: one JSON line (the base release's SHA-256, the sizes), then one line per run of
-  changes, ``copy skip insert`` (copy this many bytes of the base, skip this many, insert this many
-  from the ``.lines`` file);
+- ``<sha>.delta``: one JSON line (the base release's SHA-256, the sizes), then the runs of changes as
+  little-endian 64-bit triples ``copy skip insert`` (copy this many bytes of the base, skip this
+  many, insert this many from the ``.lines`` file);
 - ``<sha>.lines``: the inserted bytes: whole lines, the new and changed lines of the release, which is
   also the only part of the release the warehouse parses again;
 - ``<sha>.removed``: the skipped bytes: the base's lines the release dropped or changed (the
@@ -20,10 +20,12 @@ lines reordered) stops being diffed, and the release is stored whole.
 """
 from __future__ import annotations
 
+import array
 import hashlib
 import json
 import mmap
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,9 +85,13 @@ class Delta:
 
     @classmethod
     def load(cls, path: Path) -> "Delta":
-        with path.open("r", encoding="ascii") as fh:
+        with path.open("rb") as fh:
             head = json.loads(fh.readline())
-            ops = tuple(tuple(int(n) for n in line.split()) for line in fh)
+            flat = array.array("q")
+            flat.frombytes(fh.read())
+        if sys.byteorder != "little":
+            flat.byteswap()
+        ops = tuple(zip(flat[0::3], flat[1::3], flat[2::3]))
         return cls(path, head["base_sha256"], head["size"], head["inserted_bytes"], ops)
 
 
@@ -309,6 +315,8 @@ class LineDiffer:
             return
 
     def _compare(self, stop: int, final: bool) -> None:
+        """Up to BLOCK bytes at a time: numpy finds the first byte that differs (as fast as comparing
+        the two slices, and it says where); the whole lines before it are copied, then resynced."""
         nw, bw, base_size = self.nw, self.bw, len(self.bw)
         while self.p < stop:
             p, q = self.p, self.q
@@ -316,21 +324,18 @@ class LineDiffer:
                 self._change(0, len(nw) - p)
                 return
             n = min(BLOCK, len(nw) - p, base_size - q)
-            end = nw.rfind(b"\n", p, p + n) + 1
-            if end > p and nw[p:end] == bw[q:q + end - p]:
+            differ = np.frombuffer(nw, np.uint8, n, p) != np.frombuffer(bw, np.uint8, n, q)
+            first = int(differ.argmax())
+            if first == 0 and not differ[0]:             # the block agrees: copy its whole lines
+                first = n
+                end = nw.rfind(b"\n", p, p + n) + 1
+                if end > p:
+                    self._copy(end - p)
+                    continue
+            end = nw.rfind(b"\n", p, p + first) + 1
+            if end > p:
                 self._copy(end - p)
-                continue
-            self._copy(self._agreeing_lines(p, q, n))
             self._resync(final)
-
-    def _agreeing_lines(self, p: int, q: int, n: int) -> int:
-        """Bytes of whole lines at the start of the block that the two files share."""
-        differ = np.frombuffer(self.nw, np.uint8, n, p) != np.frombuffer(self.bw, np.uint8, n, q)
-        first = int(differ.argmax())
-        if first == 0 and not differ[0]:
-            first = n
-        end = self.nw.rfind(b"\n", p, p + first)
-        return end + 1 - p if end >= 0 else 0
 
     def _resync(self, final: bool) -> None:
         """At a line where the files differ: find the next line they share; what lies before it is
@@ -375,7 +380,12 @@ def _line_starts(window, start: int, count: int) -> list[int]:
     return starts
 
 
-def write_header(path: Path, *, base_sha256: str, size: int, inserted: int, ops) -> None:
-    with path.open("w", encoding="ascii") as fh:
-        fh.write(json.dumps({"base_sha256": base_sha256, "size": size, "inserted_bytes": inserted}) + "\n")
-        fh.writelines(f"{c} {s} {i}\n" for c, s, i in ops)
+def write_delta(path: Path, *, base_sha256: str, size: int, inserted: int, ops) -> None:
+    """The .delta file: one JSON line, then the runs as little-endian 64-bit (copy, skip, insert) triples."""
+    flat = array.array("q", (n for run in ops for n in run))
+    if sys.byteorder != "little":
+        flat.byteswap()
+    with path.open("wb") as fh:
+        fh.write(json.dumps({"base_sha256": base_sha256, "size": size, "inserted_bytes": inserted,
+                             "runs": len(ops)}).encode("ascii") + b"\n")
+        fh.write(flat.tobytes())

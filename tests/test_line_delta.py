@@ -135,7 +135,9 @@ def test_the_store_keeps_a_small_change_as_a_delta_and_rebuilds_it(tmp_path):
     assert delta.lines.read_bytes() == b"100,revised,0\n50000,new,1\n"
     assert delta.removed.read_bytes() == lines[100] + lines[40_000]
     assert _read(path) == body
-    assert line_delta.materialize(path) == path and path.read_bytes() == body
+    assert _store(store, body, sha) == (sha, path)     # its base is a delta: no chains, stored whole
+    assert path.read_bytes() == body and not line_delta.delta_path(path).exists()
+    assert line_delta.materialize(path) == path
     assert sorted(p.name for p in store.rglob(".download.*")) == []
 
 
