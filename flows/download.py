@@ -150,10 +150,13 @@ class _DeltaFiles:
 
 
 def _delta_base(raw_store: Path, base_sha256: str | None) -> Path | None:
-    """The stored release to diff against: only one stored whole (a delta of a delta is not taken)."""
+    """The stored release to diff against: the release before if it is stored whole, else the release
+    its delta was taken against (so a delta never refers to a delta: the next one is its sibling)."""
     if not base_sha256:
         return None
     base = raw_path_for(raw_store, base_sha256)
+    if not base.is_file() and line_delta.delta_path(base).is_file():
+        base = raw_path_for(raw_store, line_delta.Delta.load(line_delta.delta_path(base)).base_sha256)
     return base if base.is_file() else None
 
 

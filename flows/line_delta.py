@@ -14,9 +14,11 @@ release needs, so the download compares the body with the previous release as it
 
 The body is rebuilt byte for byte by ``open_release`` (a sequential reader) and ``materialize``. The
 base is always a release stored whole: when the previous release is itself a delta, the new one is
-stored whole (so every other release of a slowly changing dataset is a delta). Lines are compared as
-bytes, never parsed: a line delta holds for any line-based text, and a body that is not (no newlines,
-lines reordered) stops being diffed, and the release is stored whole.
+diffed against that delta's base (a sibling delta; the warehouse then also reads the previous
+release's inserted and removed lines), so there are no chains of deltas, and a release that has
+drifted so far that its delta does not pay is stored whole and becomes the next base. Lines are
+compared as bytes, never parsed: a line delta holds for any line-based text, and a body that is not
+(no newlines, lines reordered) stops being diffed, and the release is stored whole.
 """
 from __future__ import annotations
 

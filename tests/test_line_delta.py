@@ -135,9 +135,13 @@ def test_the_store_keeps_a_small_change_as_a_delta_and_rebuilds_it(tmp_path):
     assert delta.lines.read_bytes() == b"100,revised,0\n50000,new,1\n"
     assert delta.removed.read_bytes() == lines[100] + lines[40_000]
     assert _read(path) == body
-    assert _store(store, body, sha) == (sha, path)     # its base is a delta: no chains, stored whole
-    assert path.read_bytes() == body and not line_delta.delta_path(path).exists()
-    assert line_delta.materialize(path) == path
+    # the release after it is diffed against the same base (a sibling delta, never a delta of a delta)
+    later = b"".join(lines[:100] + [b"100,revised again,0\n"] + lines[101:] + [b"50000,new,1\n"])
+    later_sha, later_path = _store(store, later, sha)
+    assert line_delta.Delta.load(line_delta.delta_path(later_path)).base_sha256 == base_sha
+    assert _read(later_path) == later
+    assert line_delta.materialize(path) == path and path.read_bytes() == body
+    assert _store(store, body, sha) == (sha, path) and path.read_bytes() == body    # stored once
     assert sorted(p.name for p in store.rglob(".download.*")) == []
 
 

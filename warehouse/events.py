@@ -58,6 +58,11 @@ class EventRelease:
     inserted_lines: Path | None = None
     removed_lines: Path | None = None
     whole: Callable[[], Path] | None = field(default=None, repr=False)
+    # when the release last loaded is itself a line delta against the same base (a sibling delta):
+    # that release's SHA-256 and its inserted and removed lines
+    previous_sha256: str | None = None
+    previous_inserted_lines: Path | None = None
+    previous_removed_lines: Path | None = None
     rows_in_release: int = 0
     rows_parsed: int = 0
     rows_failed: int = 0
@@ -173,32 +178,52 @@ def _line_count(con, path: Path) -> int:
 
 
 def _delta_applies(con, release: EventRelease) -> bool:
-    """A line-delta release can be loaded from its changed lines alone when its base is the file the
-    source was last loaded from, that load was clean, and nothing since changed the current versions."""
+    """A line-delta release can be loaded from its changed lines alone when the file the source was
+    last loaded from is its base (or a sibling delta against the same base), that load was clean, and
+    nothing since changed the current versions."""
     if not (release.base_sha256 and release.inserted_lines and release.removed_lines):
         return False
     last = con.execute("SELECT sha256, lines, clean FROM meta.event_release_files WHERE source_id = ? "
                        "ORDER BY loaded_at DESC, run_id DESC LIMIT 1", [release.source_id]).fetchall()
-    if not last or last[0][0] != release.base_sha256 or not last[0][2]:
+    if not last or last[0][0] != (release.previous_sha256 or release.base_sha256) or not last[0][2]:
         return False
     current = con.execute("SELECT count(*), count(line_hash) FROM history.ucdp_ged_events WHERE source_id = ? "
                           "AND recorded_to IS NULL", [release.source_id]).fetchall()[0]
     return current[0] == current[1] == last[0][1]
 
 
-def _stage_delta(con, release: EventRelease) -> None:
-    """A later release stored as a line delta against the last one loaded: events_staged from its
-    changed and new lines; events_removed_lines, the hashes of the lines it dropped."""
-    _stage(con, release, release.inserted_lines, False)
-    con.execute(_sql("removed_lines"), {"path": str(release.removed_lines)})
-    base_lines = con.execute("SELECT lines FROM meta.event_release_files WHERE source_id = ? "
+def _stage_delta(con, release: EventRelease, scratch: Path) -> None:
+    """A later release stored as a line delta: events_staged from its changed and new lines (for a
+    sibling delta also the base lines the last release had dropped and this one keeps, sibling_lines.sql);
+    events_removed_lines, the hashes of the lines of the release last loaded that it no longer has
+    (removed_lines.sql); and its line count."""
+    sibling = release.previous_sha256 is not None
+    if sibling:
+        scratch.mkdir(parents=True, exist_ok=True)
+        lines = scratch / f"{release.source_id}.sibling-lines.csv"
+        try:
+            con.execute(_sql("sibling_lines"), {"inserted": str(release.inserted_lines), "removed": str(release.removed_lines),
+                                                "previous_removed": str(release.previous_removed_lines),
+                                                "target": str(lines)})
+            _stage(con, release, lines, False)
+        finally:
+            lines.unlink(missing_ok=True)
+    else:
+        _stage(con, release, release.inserted_lines, False)
+    # without a sibling the previous release's inserted lines are not read ($sibling false): any file will do
+    con.execute(_sql("removed_lines"), {"removed": str(release.removed_lines), "sibling": sibling,
+                                        "previous_inserted": str(release.previous_inserted_lines or release.removed_lines)})
+    last_lines = con.execute("SELECT lines FROM meta.event_release_files WHERE source_id = ? "
                              "ORDER BY loaded_at DESC, run_id DESC LIMIT 1", [release.source_id]).fetchall()[0][0]
-    removed = con.execute("SELECT count(*) FROM events_removed_lines").fetchall()[0][0]
+    base_lines = last_lines
+    if sibling:     # the base's lines: the last release's, less what it inserted, plus what it removed
+        base_lines += _line_count(con, release.previous_removed_lines) - _line_count(con, release.previous_inserted_lines)
+    removed = _line_count(con, release.removed_lines)
     release.rows_in_release = base_lines - removed + _line_count(con, release.inserted_lines)
     release.rows_parsed = con.execute("SELECT count(*) FROM events_staged").fetchall()[0][0]
     release.from_delta = True
     release.notes.append(f"stored as a line delta: {release.rows_parsed:,} changed or new lines read, "
-                         f"{removed:,} lines of the previous release dropped or changed")
+                         f"{removed:,} lines of the {'base' if sibling else 'previous'} release dropped or changed")
 
 
 def _ensure_whole(release: EventRelease) -> None:
@@ -319,7 +344,7 @@ def load_release(con: duckdb.DuckDBPyConnection, release: EventRelease, *, run_i
     try:
         first = not _has_current(con, release.source_id)
         if not first and _delta_applies(con, release):
-            _stage_delta(con, release)
+            _stage_delta(con, release, scratch)
         else:
             _ensure_whole(release)
             if first:

@@ -48,10 +48,11 @@ def _first_line(head: bytes) -> bytes:
     return head.split(b"\n", 1)[0]
 
 
-def _delta_fields(path: Path, header_bytes: int) -> dict:
+def _delta_fields(path: Path, header_bytes: int, previous_sha256: str | None = None) -> dict:
     """A release stored as a line delta: what warehouse/events.py needs to load it from its changed
     lines. Only when the header row (`header_bytes` long, 0 if none) is the base's own: a changed header
-    would be a data line."""
+    would be a data line. `previous_sha256`, the release last loaded: when that is a sibling delta
+    (against the same base), its inserted and removed lines too."""
     if path.is_file() or not line_delta.delta_path(path).is_file():
         return {}
     delta = line_delta.Delta.load(line_delta.delta_path(path))
@@ -62,8 +63,15 @@ def _delta_fields(path: Path, header_bytes: int) -> dict:
         return path
 
     fields = {"whole": whole}
-    if delta.ops and delta.ops[0][0] >= header_bytes:
-        fields.update(base_sha256=delta.base_sha256, inserted_lines=delta.lines, removed_lines=delta.removed)
+    if not (delta.ops and delta.ops[0][0] >= header_bytes):
+        return fields
+    fields.update(base_sha256=delta.base_sha256, inserted_lines=delta.lines, removed_lines=delta.removed)
+    if not previous_sha256 or previous_sha256 == delta.base_sha256:
+        return fields
+    previous = line_delta.delta_path(path.parent.parent / previous_sha256[:2] / previous_sha256)
+    if previous.is_file() and (sibling := line_delta.Delta.load(previous)).base_sha256 == delta.base_sha256:
+        fields.update(previous_sha256=previous_sha256, previous_inserted_lines=sibling.lines,
+                      previous_removed_lines=sibling.removed)
     return fields
 
 
@@ -128,6 +136,6 @@ def _prepare(source: Source, fetched: FetchResult) -> EventRelease:
                            columns=dict(layout(source)),
                            quarantine_cap=int(spec.get("quarantine_cap_per_check", 100)),
                            batch_rows=int(spec.get("validation_batch_rows", 1_000_000)),
-                           resolve_country=resolve_country, sha256=sha, **_delta_fields(path, len(first_line) + 1 if header else 0))
+                           resolve_country=resolve_country, sha256=sha, **_delta_fields(path, len(first_line) + 1 if header else 0, fetched.release_base))
     release.notes.extend(notes)
     return release

@@ -22,7 +22,7 @@ NOW = dt.datetime(2026, 11, 30, 12, tzinfo=dt.timezone.utc)
 GED_LAYOUT = dict(tomllib.loads((Path(__file__).resolve().parents[2] / "flows/sources/ucdp_ged/source.toml")
                                  .read_text(encoding="utf-8"))["events"]["columns"])
 HEADER = ",".join(GED_LAYOUT).encode()
-HISTORY = "select * from history.ucdp_ged_events order by id, recorded_from, line_hash"
+HISTORY = "select * from history.ucdp_ged_events order by all"
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +39,18 @@ def _stored(store: Path, path: Path, base_sha256: str | None = None) -> tuple[st
 def _load(db: Path, raw: Path, sha: str, run_id: str, tmp_path: Path, published=dt.date(2026, 6, 8)):
     release = EventRelease("ucdp_ged", raw, True, published, columns=GED_LAYOUT, resolve_country=lambda name: None,
                            sha256=sha, **_delta_fields(raw, len(HEADER) + 1))
+    return release, _load_release(db, release, run_id, tmp_path)
+
+
+def _load_release(db: Path, release: EventRelease, run_id: str, tmp_path: Path) -> list:
+    """Load one release in its own transaction; the whole history afterwards."""
     con = connect(db)
     migrate(con)
     try:
         con.execute("BEGIN TRANSACTION")
         load_release(con, release, run_id=run_id, recorded_at=NOW, scratch=tmp_path / "scratch")
         con.execute("COMMIT")
-        return release, con.execute(HISTORY).fetchall()
+        return con.execute(HISTORY).fetchall()
     finally:
         con.close()
 
@@ -106,3 +111,53 @@ def test_a_delta_whose_base_is_not_the_last_release_loaded_is_written_whole(rele
     finally:
         con.close()
     assert current == [(ROWS,)]
+
+
+def _variant(rng, header: bytes, first: dict, second: dict) -> bytes:
+    """A release drawn from two: each event as in the first, as in the second, or dropped; a few lines
+    moved. Every line is a valid event, and no id appears twice."""
+    lines = []
+    for event_id in sorted(first.keys() | second.keys()):
+        pick = rng.random()
+        choices = [v for v in (first.get(event_id), second.get(event_id)) if v is not None]
+        if pick < 0.05:
+            continue
+        lines.append(choices[-1] if pick < 0.15 else choices[0])
+    for _ in range(len(lines) // 200):
+        i = rng.randrange(len(lines) - 1)
+        lines[i], lines[i + 1] = lines[i + 1], lines[i]
+    return header + b"".join(lines)
+
+
+def _events(path: Path) -> tuple[bytes, dict]:
+    header, *lines = path.read_bytes().splitlines(keepends=True)
+    return header, {int(line.split(b",", 1)[0]): line for line in lines}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sibling_deltas_load_to_the_same_history_as_whole_files(releases, tmp_path, seed):
+    import random
+
+    rng = random.Random(seed)
+    header, first = _events(releases[0])
+    _, second = _events(releases[1])
+    files = [releases[0]]
+    for n in range(3):      # releases after the first, each drawn afresh from release 0 and release 1
+        files.append(tmp_path / f"v{n}.csv")
+        files[-1].write_bytes(_variant(rng, header, first, second))
+    store, last_sha, delta_history, whole_history = tmp_path / "raw", None, None, None
+    for n, path in enumerate(files):
+        sha, raw = _stored(store, path, last_sha)
+        release = EventRelease("ucdp_ged", raw, True, dt.date(2026, 6, 8) + dt.timedelta(days=n), columns=GED_LAYOUT,
+                               resolve_country=lambda name: None, sha256=sha,
+                               **_delta_fields(raw, len(HEADER) + 1, last_sha))
+        assert release.previous_sha256 == (last_sha if n >= 2 else None)   # the third and fourth: siblings
+        delta_history = _load_release(tmp_path / "delta.duckdb", release, f"r{n}", tmp_path)
+        assert release.from_delta == (n > 0) and raw.is_file() == (n == 0)   # deltas are never written whole
+        whole = EventRelease("ucdp_ged", path, True, dt.date(2026, 6, 8) + dt.timedelta(days=n), columns=GED_LAYOUT,
+                             resolve_country=lambda name: None, sha256=sha)
+        whole_history = _load_release(tmp_path / "whole.duckdb", whole, f"r{n}", tmp_path)
+        assert release.rows_in_release == whole.rows_in_release == path.read_bytes().count(b"\n") - 1
+        assert (release.opened, release.closed) == (whole.opened, whole.closed)
+        assert delta_history == whole_history
+        last_sha = sha
