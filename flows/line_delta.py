@@ -28,6 +28,8 @@ import json
 import mmap
 import os
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,7 @@ BLOCK = 64 * 1024             # bytes compared at a time while the two files agr
 LOOKAHEAD = 512 * 1024        # bytes of the body held back until the next chunk (room to look ahead)
 RELEASE_BYTES = 256 * 1024 * 1024  # base pages passed are let go in steps of this
 PREFETCH_BYTES = 128 * 1024 * 1024  # base bytes the kernel is asked to read ahead
+READ_AHEAD_BYTES = 1024 * 1024 * 1024  # base bytes read ahead of the comparison, at most
 MAX_WAIT_BYTES = 64 * 1024 * 1024   # body held while looking for a line in common, at most
 RESYNC_STEPS = (16, 512)      # lines searched ahead (first a few, then more) for the next line both share
 READ_BYTES = 4 * 1024 * 1024
@@ -201,16 +204,33 @@ class LineDiffer:
         size = base_path.stat().st_size
         with base_path.open("rb") as fh:
             self.bw = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        self.q, self.released, self.prefetched, self.closed = 0, 0, 0, False
         if size:
             self.bw.madvise(mmap.MADV_SEQUENTIAL)
-        self.q, self.released, self.prefetched = 0, 0, 0
+            threading.Thread(target=self._read_ahead, args=(base_path,), name="line-delta-read-ahead",
+                             daemon=True).start()
         self.nw, self.p = b"", 0
         self.ops: list[tuple[int, int, int]] = []
         self.run = [0, 0, 0]
         self.inserted = self.skipped = 0
         self.whole = False        # NotDiffable: the rest of the body is inserted as it comes
 
+    def _read_ahead(self, base_path: Path) -> None:
+        """Read the base ahead of the comparison with plain reads, at most READ_AHEAD_BYTES ahead: they
+        run at the disk's speed, where faulting in mapped pages reads a little at a time (a base that
+        has left the page cache took 7-10 s to compare instead of 3.5)."""
+        buffer, done = bytearray(READ_BYTES), 0
+        with base_path.open("rb", buffering=0) as fh:
+            while not self.closed:
+                if done - self.q > READ_AHEAD_BYTES:
+                    time.sleep(0.005)
+                elif not (n := fh.readinto(buffer)):
+                    return
+                else:
+                    done += n
+
     def close(self) -> None:
+        self.closed = True
         if isinstance(self.bw, mmap.mmap):
             self.bw.close()
 
