@@ -77,3 +77,19 @@ def test_publication_date_from_catalog_then_last_modified(ged):
                                        ("Russia (Soviet Union)", "RUS"), ("Syria", "SYR"), ("Atlantis", None)])
 def test_ged_country_names(name, iso3):
     assert resolve_country(name) == iso3
+
+
+def test_a_delta_whose_base_left_the_raw_store_fails_the_source_in_one_line(ged, tmp_path):
+    from flows import line_delta
+    from flows.fetch import PreviousFetch
+
+    store = tmp_path / "raw"
+    first, later = (generate(tmp_path / f"r{r}.csv", 2000, seed=4, revision=r) for r in (0, 1))
+    fetched = pipeline.fetch(ged, mode="live", raw_store=store, previous=None, override=str(first))
+    previous = PreviousFetch(sha256=fetched.sha256, release_sha256=fetched.sha256)
+    again = pipeline.fetch(ged, mode="live", raw_store=store, previous=previous, override=str(later))
+    assert again.status == "fetched" and line_delta.delta_path(again.raw_path).is_file()
+    assert prepare_release(ged, again).base_sha256 == fetched.sha256
+    fetched.raw_path.unlink()
+    with pytest.raises(SourceError, match=r"^ucdp_ged: cannot read the stored release: \w+ is not in the raw store$"):
+        prepare_release(ged, again)
